@@ -1,0 +1,569 @@
+"""Python types -> JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1).
+
+``SchemaRegistry.schema_for(annotation)`` returns the schema of one annotation. Named
+types (dataclasses, TypedDicts, NamedTuples, plain annotated classes, enums, pydantic and
+msgspec models, objects with ``__covet_json_schema__``) become components and are
+referenced with ``$ref``, which also makes recursive models work. Component names are the
+class names; when two different classes share a name, both get their qualified name
+(``module.Qualname``). Names are settled only in ``components()``, so they never depend on
+the order in which the types were met.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import dataclasses
+import datetime
+import decimal
+import enum
+import inspect
+import ipaddress
+import pathlib
+import re
+import types
+import typing
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal
+
+from covet.openapi._constraints import apply_constraints, constraints_from_metadata
+from covet.openapi._external import external_schema, is_external
+
+__all__ = ("REF_PREFIX", "SchemaMode", "SchemaRegistry", "jsonable_default")
+
+REF_PREFIX = "#/components/schemas/"
+SchemaMode = Literal["validation", "serialization"]
+
+# Placeholders stand for component names until ``components()`` settles them.
+_PLACEHOLDER = "__covet_ref__:"
+_NAME_OK = re.compile(r"[^A-Za-z0-9._-]")
+
+_NO_DEFAULT = object()  # the field is required
+_OPTIONAL = object()  # the field may be omitted, but no default can be shown
+
+_SIMPLE: dict[Any, dict[str, Any]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+    type(None): {"type": "null"},
+    decimal.Decimal: {"type": "number"},
+    uuid.UUID: {"type": "string", "format": "uuid"},
+    datetime.datetime: {"type": "string", "format": "date-time"},
+    datetime.date: {"type": "string", "format": "date"},
+    datetime.time: {"type": "string", "format": "time"},
+    datetime.timedelta: {"type": "string", "format": "duration"},
+    bytes: {"type": "string", "contentEncoding": "base64"},
+    bytearray: {"type": "string", "contentEncoding": "base64"},
+    pathlib.Path: {"type": "string", "format": "path"},
+    pathlib.PurePath: {"type": "string", "format": "path"},
+    ipaddress.IPv4Address: {"type": "string", "format": "ipv4"},
+    ipaddress.IPv6Address: {"type": "string", "format": "ipv6"},
+    re.Pattern: {"type": "string", "format": "regex"},
+    object: {},
+    Any: {},
+}
+
+_ARRAYS = {list, cabc.Sequence, cabc.MutableSequence, cabc.Iterable, cabc.Collection}
+_SETS = {set, frozenset, cabc.Set, cabc.MutableSet}
+_MAPPINGS = {dict, cabc.Mapping, cabc.MutableMapping}
+
+
+def _is_upload_file(tp: Any) -> bool:
+    return isinstance(tp, type) and tp.__name__ == "UploadFile" and any(
+        base.__module__.startswith(("covet.", "starlette.")) for base in tp.__mro__
+    )
+
+
+def jsonable_default(value: Any) -> Any:
+    """Return ``value`` as JSON data for a ``default``, or raise ``ValueError``."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("non-finite float")
+        return value
+    if isinstance(value, enum.Enum):
+        return jsonable_default(value.value)
+    if isinstance(value, decimal.Decimal):
+        return jsonable_default(float(value))
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable_default(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise ValueError("non-string key")
+        return {k: jsonable_default(v) for k, v in value.items()}
+    raise ValueError(f"{type(value).__name__} default is not representable in JSON")
+
+
+def _json_type(value: Any) -> str | None:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def _enum_schema(values: list[Any]) -> dict[str, Any]:
+    """``enum`` (or ``const``) with a ``type`` when all values share one."""
+    kinds = sorted({t for t in map(_json_type, values) if t is not None})
+    schema: dict[str, Any] = {"const": values[0]} if len(values) == 1 else {"enum": values}
+    if len(kinds) == 1 and all(_json_type(v) is not None for v in values):
+        schema["type"] = kinds[0]
+    elif set(kinds) == {"integer", "number"}:
+        schema["type"] = "number"
+    return schema
+
+
+def _class_doc(cls: type) -> str | None:
+    doc = cls.__dict__.get("__doc__")
+    if not doc:
+        return None
+    doc = inspect.cleandoc(doc)
+    # dataclasses and NamedTuples invent a signature-like docstring: not a description.
+    if doc.startswith(f"{cls.__name__}(") or doc.startswith("dict() -> new empty dictionary"):
+        return None
+    return doc
+
+
+def _is_typeddict(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__required_keys__")
+
+
+def _is_namedtuple(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields")
+
+
+def _is_plain_class(tp: Any) -> bool:
+    """A user class that declares its fields with annotations (and nothing else special)."""
+    if not isinstance(tp, type) or tp.__module__ in ("builtins", "typing", "collections.abc"):
+        return False
+    if issubclass(tp, BaseException | enum.Enum):
+        return False
+    return any("__annotations__" in vars(base) for base in tp.__mro__[:-1])
+
+
+def _type_hints(tp: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(tp, include_extras=True)
+    except Exception as exc:  # unresolvable forward reference: a programming error
+        raise TypeError(f"cannot resolve the annotations of {tp!r}: {exc}") from exc
+
+
+class SchemaRegistry:
+    """Collects component schemas while turning annotations into JSON Schema."""
+
+    def __init__(self) -> None:
+        self._keys: dict[Any, str] = {}  # (type, mode) -> placeholder key
+        self._schemas: dict[str, dict[str, Any]] = {}  # placeholder key -> schema
+        self._wanted: dict[str, tuple[str, str]] = {}  # key -> (short name, qualified name)
+        self._fixed: dict[str, dict[str, Any]] = {}  # externally named components
+        self._keep_alive: list[Any] = []  # unhashable objects keyed by id()
+
+    # -- public -------------------------------------------------------------------------
+
+    def schema_for(self, annotation: Any, mode: SchemaMode = "validation") -> dict[str, Any]:
+        """JSON Schema of ``annotation`` (named types become ``$ref`` placeholders)."""
+        return self._schema(annotation, mode)
+
+    def components(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Settle component names: return ``(schemas by name, placeholder -> ref)``."""
+        by_short: dict[str, list[str]] = {}
+        for key, (short, _qualified) in sorted(self._wanted.items(), key=lambda kv: kv[1]):
+            by_short.setdefault(short, []).append(key)
+        names: dict[str, str] = {}
+        taken = set(self._fixed)
+        for short, keys in sorted(by_short.items()):
+            if len(keys) == 1 and short not in taken:
+                names[keys[0]] = short
+                continue
+            for key in keys:
+                name = base = self._wanted[key][1]
+                n = 2
+                while name in taken or name in names.values():
+                    name, n = f"{base}_{n}", n + 1
+                names[key] = name
+        taken.update(names.values())
+        refs = {_PLACEHOLDER + key: REF_PREFIX + name for key, name in names.items()}
+        out = {name: self._fixed[name] for name in self._fixed}
+        for key, name in names.items():
+            out[name] = self._schemas[key]
+        schemas = {name: resolve_refs(out[name], refs) for name in sorted(out)}
+        return schemas, refs
+
+    def reserve_fixed_name(self, name: str, schema: dict[str, Any], suffix: str) -> str:
+        """Claim an exact component name for a library-named schema (pydantic, msgspec).
+
+        Returns ``name`` when it is free or already holds an equal schema, otherwise
+        ``name + suffix`` (then numbered) so that different schemas never share a name.
+        """
+        candidates = [name, name + suffix]
+        candidates += [f"{name}{suffix}_{n}" for n in range(2, 2 + len(self._fixed))]
+        for candidate in candidates:
+            existing = self._fixed.get(candidate)
+            if existing is None or existing == schema:
+                self._fixed[candidate] = schema
+                return candidate
+        raise AssertionError("unreachable: the candidate list outgrows the components")
+
+    def set_fixed_component(self, name: str, schema: dict[str, Any]) -> None:
+        """Store the final schema of a name claimed with ``reserve_fixed_name``."""
+        self._fixed[name] = schema
+
+    def ref_named(
+        self, obj: Any, mode: SchemaMode, name: str, schema: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Register an already built ``schema`` for ``obj`` as a component called ``name``."""
+        try:
+            hash(obj)
+            ident: Any = (obj, mode)
+        except TypeError:
+            ident = (id(obj), mode)
+            self._keep_alive.append(obj)
+        key = self._keys.get(ident)
+        if key is None:
+            key = f"{len(self._keys)}"
+            self._keys[ident] = key
+            short = _NAME_OK.sub("_", name)
+            module = getattr(obj, "__module__", "") or ""
+            self._wanted[key] = (short, _NAME_OK.sub("_", f"{module}.{short}" if module else short))
+            self._schemas[key] = schema
+        return {"$ref": _PLACEHOLDER + key}
+
+    # -- the walk -----------------------------------------------------------------------
+
+    def _schema(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
+        tp = type(None) if tp is None else _unwrap_alias(tp)
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            base, *metadata = typing.get_args(tp)
+            schema = dict(self._schema(base, mode))
+            return apply_constraints(schema, constraints_from_metadata(metadata))
+        if tp in _SIMPLE:
+            return dict(_SIMPLE[tp])
+        if origin is typing.Literal:
+            values = [v.value if isinstance(v, enum.Enum) else v for v in typing.get_args(tp)]
+            return _enum_schema(values)
+        if origin in (typing.Union, types.UnionType):
+            return self._union(typing.get_args(tp), mode)
+        if origin is not None and (origin in _ARRAYS or origin in _SETS or origin is tuple):
+            return self._array(origin, typing.get_args(tp), mode)
+        if origin in _MAPPINGS or tp in _MAPPINGS:
+            args = typing.get_args(tp)
+            value = self._schema(args[1], mode) if len(args) == 2 else {}
+            schema: dict[str, Any] = {"type": "object"}
+            if value:
+                schema["additionalProperties"] = value
+            key = args[0] if args else str
+            key_schema = self._schema(key, mode) if key is not str else {}
+            if key_schema and key_schema.get("type") == "string" and len(key_schema) > 1:
+                schema["propertyNames"] = key_schema
+            return schema
+        if tp in _ARRAYS or tp in _SETS or tp is tuple:
+            return self._array(tp, (), mode)
+        if _is_upload_file(tp):
+            return {"type": "string", "format": "binary"}
+        if isinstance(tp, typing.TypeVar):
+            if tp.__bound__ is not None:
+                return self._schema(tp.__bound__, mode)
+            if tp.__constraints__:
+                return self._union(tp.__constraints__, mode)
+            return {}
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            return self._ref(tp, mode, lambda: self._enum(tp))
+        if is_external(tp):
+            return external_schema(self, tp, mode)
+        target = origin if origin is not None else tp
+        if dataclasses.is_dataclass(target) and isinstance(target, type):
+            return self._ref(tp, mode, lambda: self._dataclass(tp, mode))
+        if _is_typeddict(target):
+            return self._ref(tp, mode, lambda: self._typeddict(tp, mode))
+        if _is_namedtuple(target):
+            return self._ref(tp, mode, lambda: self._namedtuple(tp, mode))
+        if _is_plain_class(target):
+            return self._ref(tp, mode, lambda: self._plain_class(tp, mode))
+        if isinstance(tp, type):
+            for base, schema in _SIMPLE.items():  # subclasses of str, int, datetime...
+                if isinstance(base, type) and base is not object and issubclass(tp, base):
+                    return dict(schema)
+        raise TypeError(f"cannot build a JSON Schema for {tp!r}")
+
+    def _union(self, members: tuple[Any, ...], mode: SchemaMode) -> dict[str, Any]:
+        schemas: list[dict[str, Any]] = []
+        for member in members:
+            schema = self._schema(member, mode)
+            if schema not in schemas:
+                schemas.append(schema)
+        if any(s == {} for s in schemas):
+            return {}
+        if len(schemas) == 1:
+            return schemas[0]
+        simple = [s for s in schemas if set(s) == {"type"} and isinstance(s["type"], str)]
+        if len(simple) == len(schemas):
+            return {"type": [s["type"] for s in simple]}
+        null = {"type": "null"}
+        if null in schemas and len(schemas) == 2:
+            (other,) = [s for s in schemas if s != null]
+            kind = other.get("type")
+            if isinstance(kind, str) and "$ref" not in other and "enum" not in other:
+                return {**other, "type": [kind, "null"]}
+        return {"anyOf": schemas}
+
+    def _array(self, origin: Any, args: tuple[Any, ...], mode: SchemaMode) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "array"}
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+            if args == ((),):  # tuple[()]
+                return {"type": "array", "maxItems": 0}
+            schema["prefixItems"] = [self._schema(a, mode) for a in args]
+            schema["items"] = False
+            schema["minItems"] = schema["maxItems"] = len(args)
+            return schema
+        if args:
+            items = self._schema(args[0], mode)
+            if items:
+                schema["items"] = items
+        if origin in _SETS:
+            schema["uniqueItems"] = True
+        return schema
+
+    def _ref(self, tp: Any, mode: SchemaMode, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        ident = (tp, mode)
+        key = self._keys.get(ident)
+        if key is None:
+            key = f"{len(self._keys)}"
+            self._keys[ident] = key
+            self._wanted[key] = _names_for(tp)
+            self._schemas[key] = {}  # reserve: recursive references resolve to this key
+            self._schemas[key] = build()
+        return {"$ref": _PLACEHOLDER + key}
+
+    # -- named kinds --------------------------------------------------------------------
+
+    def _enum(self, tp: type[enum.Enum]) -> dict[str, Any]:
+        schema: dict[str, Any] = {"title": tp.__name__}
+        schema.update(_enum_schema([m.value for m in tp]))
+        doc = _class_doc(tp)
+        if doc and doc != "An enumeration.":
+            schema["description"] = doc
+        return schema
+
+    def _object(
+        self,
+        tp: Any,
+        fields: Iterator[tuple[str, Any, Any, Mapping[str, Any]]],
+        mode: SchemaMode,
+    ) -> dict[str, Any]:
+        """Object schema from ``(name, annotation, default, metadata)`` tuples."""
+        origin = typing.get_origin(tp) or tp
+        props: dict[str, Any] = {}
+        required: list[str] = []
+        for name, annotation, default, metadata in fields:
+            prop = dict(self._schema(annotation, mode))
+            prop = apply_constraints(prop, constraints_from_metadata([metadata]))
+            for key in ("title", "description", "examples", "deprecated", "readOnly", "writeOnly"):
+                if key in metadata:
+                    prop = _annotate(prop, key, metadata[key])
+            if default is _NO_DEFAULT:
+                required.append(name)
+            elif default is not _OPTIONAL:
+                try:
+                    prop = _annotate(prop, "default", jsonable_default(default))
+                except ValueError:
+                    pass  # a default the document cannot show is simply left out
+            props[name] = prop
+        schema: dict[str, Any] = {"type": "object", "title": _title(tp), "properties": props}
+        if required:
+            schema["required"] = required
+        doc = _class_doc(origin)
+        if doc:
+            schema["description"] = doc
+        return schema
+
+    def _dataclass(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
+        origin = typing.get_origin(tp) or tp
+        hints = _substituted_hints(tp)
+
+        def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
+            for f in dataclasses.fields(origin):
+                if not f.init and mode == "validation":
+                    continue
+                if f.default is not dataclasses.MISSING:
+                    default: Any = f.default
+                elif f.default_factory is not dataclasses.MISSING:
+                    default = _factory_default(f.default_factory)
+                else:
+                    default = _NO_DEFAULT
+                yield f.name, hints.get(f.name, f.type), default, f.metadata
+
+        return self._object(tp, fields(), mode)
+
+    def _typeddict(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
+        origin = typing.get_origin(tp) or tp
+        hints = _substituted_hints(tp)
+        required_keys = origin.__required_keys__
+
+        def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
+            for name, annotation in hints.items():
+                # With postponed annotations (3.10/3.11) the class cannot see NotRequired
+                # inside strings, so the resolved hint has the last word.
+                qualifier = typing.get_origin(annotation)
+                if qualifier is not None and qualifier is getattr(typing, "NotRequired", None):
+                    required = False
+                elif qualifier is not None and qualifier is getattr(typing, "Required", None):
+                    required = True
+                else:
+                    required = name in required_keys
+                annotation = _strip_qualifiers(annotation)
+                default = _NO_DEFAULT if required else _OPTIONAL
+                yield name, annotation, default, {}
+
+        return self._object(tp, fields(), mode)
+
+    def _namedtuple(self, tp: type, mode: SchemaMode) -> dict[str, Any]:
+        hints = _type_hints(tp)
+        defaults = getattr(tp, "_field_defaults", {})
+        items = []
+        for name in tp._fields:  # type: ignore[attr-defined]
+            item = dict(self._schema(hints.get(name, Any), mode))
+            item = _annotate(item, "title", name)
+            if name in defaults:
+                try:
+                    item = _annotate(item, "default", jsonable_default(defaults[name]))
+                except ValueError:
+                    pass
+            items.append(item)
+        required = len(tp._fields) - len(defaults)  # type: ignore[attr-defined]
+        schema: dict[str, Any] = {"type": "array", "title": tp.__name__, "prefixItems": items}
+        schema.update(items=False, minItems=required, maxItems=len(items))
+        return schema
+
+    def _plain_class(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
+        origin = typing.get_origin(tp) or tp
+        hints = _substituted_hints(tp)
+
+        def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
+            for name, annotation in hints.items():
+                if name.startswith("_") or typing.get_origin(annotation) is typing.ClassVar:
+                    continue
+                default = getattr(origin, name, _NO_DEFAULT)
+                if callable(default) and not isinstance(default, enum.Enum):
+                    default = _NO_DEFAULT
+                yield name, annotation, default, {}
+
+        return self._object(tp, fields(), mode)
+
+
+def _annotate(schema: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """Add a keyword next to a ``$ref`` (allowed in 2020-12) or into the schema."""
+    out = dict(schema)
+    out[key] = value
+    return out
+
+
+def _factory_default(factory: Callable[[], Any]) -> Any:
+    """Defaults made by ``list``/``dict``/... are shown; other factories just make it optional."""
+    if factory in (list, dict, tuple):
+        return factory()
+    if factory in (set, frozenset):
+        return []
+    return _OPTIONAL
+
+
+def _unwrap_alias(tp: Any) -> Any:
+    while True:
+        if isinstance(tp, str):
+            raise TypeError(f"unresolved forward reference {tp!r}")
+        if isinstance(tp, typing.ForwardRef):
+            raise TypeError(f"unresolved forward reference {tp.__forward_arg__!r}")
+        supertype = getattr(tp, "__supertype__", None)  # typing.NewType
+        if supertype is not None and callable(tp):
+            tp = supertype
+            continue
+        value = getattr(tp, "__value__", None)  # PEP 695 type aliases (3.12+)
+        if value is not None and type(tp).__name__ == "TypeAliasType":
+            tp = value
+            continue
+        return tp
+
+
+def _strip_qualifiers(annotation: Any) -> Any:
+    """Remove TypedDict's Required/NotRequired/ReadOnly wrappers."""
+    qualifiers = {getattr(typing, n, None) for n in ("Required", "NotRequired", "ReadOnly")}
+    qualifiers.discard(None)
+    while typing.get_origin(annotation) in qualifiers:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _substituted_hints(tp: Any) -> dict[str, Any]:
+    """Type hints of a (possibly parametrised generic) class with its TypeVars filled."""
+    origin = typing.get_origin(tp)
+    if origin is None:
+        return _type_hints(tp)
+    hints = _type_hints(origin)
+    params = getattr(origin, "__parameters__", ())
+    mapping = dict(zip(params, typing.get_args(tp), strict=False))
+    return {name: _substitute(h, mapping) for name, h in hints.items()}
+
+
+def _substitute(annotation: Any, mapping: Mapping[Any, Any]) -> Any:
+    if isinstance(annotation, typing.TypeVar):
+        return mapping.get(annotation, annotation)
+    params = getattr(annotation, "__parameters__", ())
+    if params and any(p in mapping for p in params):
+        return annotation[tuple(mapping.get(p, p) for p in params)]
+    return annotation
+
+
+def _title(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is None:
+        return str(tp.__name__)
+    args = "_".join(_arg_name(a) for a in typing.get_args(tp))
+    return f"{origin.__name__}_{args}_"
+
+
+def _arg_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is not None:
+        inner = "_".join(_arg_name(a) for a in typing.get_args(tp))
+        return f"{getattr(origin, '__name__', 'T')}_{inner}_"
+    return _NAME_OK.sub("_", getattr(tp, "__name__", None) or str(tp))
+
+
+def _names_for(tp: Any) -> tuple[str, str]:
+    """(short name, qualified name) candidates for a component."""
+    origin = typing.get_origin(tp) or tp
+    short = _NAME_OK.sub("_", _title(tp))
+    module = getattr(origin, "__module__", "") or ""
+    qualname = getattr(origin, "__qualname__", origin.__name__).replace(".<locals>.", ".")
+    qualified = f"{module}.{qualname}" if module else qualname
+    if typing.get_origin(tp) is not None:
+        qualified = f"{qualified}.{short}"
+    return short, _NAME_OK.sub("_", qualified)
+
+
+def resolve_refs(node: Any, refs: Mapping[str, str]) -> Any:
+    """Replace ``$ref`` placeholders in a schema tree by their settled references."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value in refs:
+                out[key] = refs[value]
+            else:
+                out[key] = resolve_refs(value, refs)
+        return out
+    if isinstance(node, list):
+        return [resolve_refs(v, refs) for v in node]
+    return node
