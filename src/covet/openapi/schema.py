@@ -70,8 +70,10 @@ _MAPPINGS = {dict, cabc.Mapping, cabc.MutableMapping}
 
 
 def _is_upload_file(tp: Any) -> bool:
-    return isinstance(tp, type) and tp.__name__ == "UploadFile" and any(
-        base.__module__.startswith(("covet.", "starlette.")) for base in tp.__mro__
+    return (
+        isinstance(tp, type)
+        and tp.__name__ == "UploadFile"
+        and any(base.__module__.startswith(("covet.", "starlette.")) for base in tp.__mro__)
     )
 
 
@@ -337,7 +339,9 @@ class SchemaRegistry:
             schema["uniqueItems"] = True
         return schema
 
-    def _ref(self, tp: Any, mode: SchemaMode, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def _ref(
+        self, tp: Any, mode: SchemaMode, build: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
         ident = (tp, mode)
         key = self._keys.get(ident)
         if key is None:

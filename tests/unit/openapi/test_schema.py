@@ -10,7 +10,17 @@ import sys
 import typing
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Generic, Literal, NamedTuple, NotRequired, Optional, TypedDict, TypeVar
+from typing import (
+    Annotated,
+    Any,
+    Generic,
+    Literal,
+    NamedTuple,
+    NotRequired,
+    Optional,
+    TypedDict,
+    TypeVar,
+)
 
 import pytest
 
@@ -74,7 +84,10 @@ def test_upload_file_is_binary() -> None:
     from covet.http.uploads import UploadFile
 
     assert inline(UploadFile) == {"type": "string", "format": "binary"}
-    assert inline(list[UploadFile]) == {"type": "array", "items": {"type": "string", "format": "binary"}}
+    assert inline(list[UploadFile]) == {
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+    }
 
 
 # --- containers -------------------------------------------------------------------------
@@ -106,9 +119,9 @@ def test_mappings() -> None:
 
 
 def test_optional_simple_becomes_type_list() -> None:
-    assert inline(Optional[int]) == {"type": ["integer", "null"]}
+    assert inline(Optional[int]) == {"type": ["integer", "null"]}  # noqa: UP045
     assert inline(int | str | None) == {"type": ["integer", "string", "null"]}
-    assert inline(Optional[datetime.date]) == {"type": ["string", "null"], "format": "date"}
+    assert inline(Optional[datetime.date]) == {"type": ["string", "null"], "format": "date"}  # noqa: UP045
 
 
 def test_union_of_complex_uses_anyof() -> None:
@@ -154,7 +167,7 @@ def test_enums_are_components() -> None:
 
 
 def test_optional_enum_uses_anyof() -> None:
-    schema, _ = build(Optional[Status])
+    schema, _ = build(Optional[Status])  # noqa: UP045
     assert schema == {"anyOf": [{"$ref": "#/components/schemas/Status"}, {"type": "null"}]}
 
 
@@ -194,8 +207,17 @@ def test_dataclass_component_with_nested_refs_defaults_and_constraints() -> None
     assert props["address"] == {"$ref": "#/components/schemas/Address"}
     assert props["tags"] == {"type": "array", "items": {"type": "string"}, "default": []}
     assert props["created"] == {"type": "string", "format": "date-time"}  # factory: optional
-    assert props["score"] == {"type": "number", "minimum": 0, "exclusiveMaximum": 10, "default": 5.0}
-    assert props["note"] == {"type": ["string", "null"], "default": None, "description": "Free text"}
+    assert props["score"] == {
+        "type": "number",
+        "minimum": 0,
+        "exclusiveMaximum": 10,
+        "default": 5.0,
+    }
+    assert props["note"] == {
+        "type": ["string", "null"],
+        "default": None,
+        "description": "Free text",
+    }
     assert props["status"] == {"$ref": "#/components/schemas/Status", "default": "new"}
     address = components["Address"]
     assert address["description"] == "A postal address."
@@ -205,8 +227,16 @@ def test_dataclass_component_with_nested_refs_defaults_and_constraints() -> None
 
 
 def test_handler_markers_in_annotated_give_constraints() -> None:
-    assert inline(Annotated[int, Query(ge=1, le=100)]) == {"type": "integer", "minimum": 1, "maximum": 100}
-    assert inline(Annotated[list[int], MaxLen(3)]) == {"type": "array", "items": {"type": "integer"}, "maxItems": 3}
+    assert inline(Annotated[int, Query(ge=1, le=100)]) == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+    }
+    assert inline(Annotated[list[int], MaxLen(3)]) == {
+        "type": "array",
+        "items": {"type": "integer"},
+        "maxItems": 3,
+    }
     assert inline(Annotated[str, {"min_length": 2, "format": "email"}]) == {
         "type": "string",
         "minLength": 2,
@@ -283,7 +313,10 @@ class Plain:
 def test_plain_annotated_class() -> None:
     _, components = build(Plain)
     plain = components["Plain"]
-    assert plain["properties"] == {"name": {"type": "string"}, "size": {"type": "integer", "default": 3}}
+    assert plain["properties"] == {
+        "name": {"type": "string"},
+        "size": {"type": "integer", "default": 3},
+    }
     assert plain["required"] == ["name"]
     assert plain["description"] == "A plain annotated class."
 
@@ -301,7 +334,10 @@ def test_generic_dataclass_gets_a_parametrised_name() -> None:
     schema, components = build(Page[Address])
     assert schema == {"$ref": "#/components/schemas/Page_Address_"}
     page = components["Page_Address_"]
-    assert page["properties"]["items"] == {"type": "array", "items": {"$ref": "#/components/schemas/Address"}}
+    assert page["properties"]["items"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Address"},
+    }
 
 
 def test_same_name_from_two_modules_gets_qualified_names() -> None:

@@ -24,8 +24,13 @@ def test_msgspec_struct_components() -> None:
     registry = SchemaRegistry()
     schema = registry.schema_for(list[Shape])
     components, refs = registry.components()
-    assert resolve_refs(schema, refs) == {"type": "array", "items": {"$ref": "#/components/schemas/Shape"}}
-    assert components["Shape"]["properties"]["points"]["items"] == {"$ref": "#/components/schemas/Point"}
+    assert resolve_refs(schema, refs) == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Shape"},
+    }
+    assert components["Shape"]["properties"]["points"]["items"] == {
+        "$ref": "#/components/schemas/Point"
+    }
     assert components["Shape"]["description"] == "A polygon."
     assert components["Point"]["required"] == ["x"]
     assert components["Point"]["properties"]["y"] == {"type": "integer", "default": 0}
