@@ -1,0 +1,134 @@
+"""Path templates: ``/users/{user_id:int}/files/{name}.{ext}`` parsed once at registration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from covet.exceptions import ImproperlyConfigured, NoMatchFound
+from covet.routing.convertors import Convertor, get_convertor
+
+__all__ = ("Literal", "Mixed", "Param", "PathTemplate", "parse_template")
+
+_PARAM = re.compile(r"{([^{}:]*)(?::([^{}]*))?}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    convertor: Convertor
+
+
+@dataclass(frozen=True, slots=True)
+class Mixed:
+    """A segment mixing text and parameters, e.g. ``{name}.{ext}``."""
+
+    pattern: re.Pattern[str]
+    params: tuple[Param, ...]
+    source: str
+
+
+Segment = Literal | Param | Mixed
+
+
+@dataclass(frozen=True, slots=True)
+class PathTemplate:
+    """A parsed path template.
+
+    ``segments`` excludes the leading empty segment; ``key`` identifies templates that
+    match the same paths (parameter names erased) for conflict detection.
+    """
+
+    source: str
+    segments: tuple[Segment, ...]
+    params: dict[str, Convertor]
+    key: str
+
+    @property
+    def is_static(self) -> bool:
+        return not self.params
+
+    def format(self, values: dict[str, Any]) -> str:
+        """Build a concrete path; raises ``NoMatchFound`` on missing or extra values."""
+        if set(values) != set(self.params):
+            raise NoMatchFound(
+                f"path {self.source!r} needs parameters {sorted(self.params)}, got {sorted(values)}"
+            )
+        out = []
+        for seg in self.segments:
+            if isinstance(seg, Literal):
+                out.append(seg.text)
+            elif isinstance(seg, Param):
+                out.append(_to_string(seg, values[seg.name]))
+            else:
+                text = seg.source
+                for p in seg.params:
+                    text = _PARAM.sub(
+                        lambda m, p=p: _to_string(p, values[p.name]) if m.group(1) == p.name else m.group(0),
+                        text,
+                    )
+                out.append(text)
+        return "/" + "/".join(out)
+
+
+def _to_string(param: Param, value: Any) -> str:
+    from urllib.parse import quote
+
+    try:
+        text = param.convertor.to_string(value)
+    except (TypeError, ValueError) as exc:
+        raise NoMatchFound(f"invalid value for path parameter {param.name!r}: {exc}") from None
+    return quote(text, safe="/" if param.convertor.consumes_rest else "")
+
+
+def parse_template(path: str) -> PathTemplate:
+    """Parse and validate a path template; mistakes raise ``ImproperlyConfigured``."""
+    if not path.startswith("/"):
+        raise ImproperlyConfigured(f"route path {path!r} must start with '/'")
+    parts = path[1:].split("/")
+    segments: list[Segment] = []
+    params: dict[str, Convertor] = {}
+    key_parts: list[str] = []
+    for index, part in enumerate(parts):
+        found = list(_PARAM.finditer(part))
+        if not found:
+            if "{" in part or "}" in part:
+                raise ImproperlyConfigured(f"unbalanced braces in route path {path!r}")
+            segments.append(Literal(part))
+            key_parts.append(part)
+            continue
+        seg_params = []
+        for m in found:
+            name, conv_name = m.group(1), m.group(2) or "str"
+            if not _NAME.match(name):
+                raise ImproperlyConfigured(f"invalid parameter name {name!r} in {path!r}")
+            if name in params:
+                raise ImproperlyConfigured(f"duplicate parameter {name!r} in {path!r}")
+            convertor = get_convertor(conv_name)
+            if convertor.consumes_rest and (index != len(parts) - 1 or len(found) > 1 or m.group(0) != part):
+                raise ImproperlyConfigured(
+                    f"'{{{name}:path}}' must be a whole final segment in {path!r}"
+                )
+            params[name] = convertor
+            seg_params.append(Param(name, convertor))
+        if len(found) == 1 and found[0].group(0) == part:
+            segments.append(seg_params[0])
+            key_parts.append("{:%s}" % seg_params[0].convertor.name)
+            continue
+        regex, pos = "", 0
+        for m, p in zip(found, seg_params):
+            regex += re.escape(part[pos : m.start()]) + f"(?P<{p.name}>{p.convertor.regex})"
+            pos = m.end()
+        regex += re.escape(part[pos:])
+        if "{" in _PARAM.sub("", part) or "}" in _PARAM.sub("", part):
+            raise ImproperlyConfigured(f"unbalanced braces in route path {path!r}")
+        segments.append(Mixed(re.compile(regex), tuple(seg_params), part))
+        key_parts.append(_PARAM.sub(lambda m: "{:%s}" % (m.group(2) or "str"), part))
+    return PathTemplate(path, tuple(segments), params, "/" + "/".join(key_parts))

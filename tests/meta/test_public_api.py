@@ -1,0 +1,43 @@
+"""The public surface of ``covet`` is explicit, sorted and importable."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import covet
+
+PUBLIC_MODULES = [
+    "covet", "covet.responses", "covet.middleware", "covet.testing", "covet.routing",
+    "covet.exceptions", "covet.status", "covet.background", "covet.concurrency",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_sorted_and_resolves(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = list(module.__all__)
+    assert exported == sorted(exported, key=str.casefold) or exported == sorted(exported)
+    assert len(set(exported)) == len(exported)
+    for attr in exported:
+        assert getattr(module, attr) is not None, f"{name}.{attr}"
+
+
+def test_top_level_exports_everything_public() -> None:
+    public = {n for n in vars(covet) if not n.startswith("_") and not isinstance(getattr(covet, n), type(covet))}
+    assert public - {"annotations"} <= set(covet.__all__) | {"__version__"}
+
+
+def test_design_md_imports_work() -> None:
+    from covet import Covet, Depends, HTTPException, Request, Response, Router  # noqa: F401
+    from covet.middleware import CORSMiddleware, GZipMiddleware, SessionMiddleware  # noqa: F401
+    from covet.responses import (  # noqa: F401
+        FileResponse,
+        HTMLResponse,
+        JSONResponse,
+        RedirectResponse,
+        StreamingResponse,
+    )
+    from covet.staticfiles import StaticFiles  # noqa: F401
+    from covet.testing import TestClient  # noqa: F401
