@@ -80,7 +80,10 @@ def imports(tree: ast.AST, module: str, *, top_level_only: bool) -> list[tuple[s
                     name = ".".join(package + ([child.module] if child.module else []))
                 else:
                     name = child.module or ""
-                found.append((name, child.lineno))
+                if name == "covet":  # from covet import _json -> the submodule covet._json
+                    found.extend((f"covet.{alias.name}", child.lineno) for alias in child.names)
+                else:
+                    found.append((name, child.lineno))
             nested = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             if top_level_only and nested:
                 continue
