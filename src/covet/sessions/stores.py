@@ -1,0 +1,73 @@
+"""Server-side session stores: the protocol and the in-memory store."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any, Protocol, runtime_checkable
+
+from covet import _json
+from covet.exceptions import ImproperlyConfigured
+
+__all__ = ("MemoryStore", "SessionStore")
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Where server-side sessions live, keyed by session id.
+
+    ``load`` answers ``None`` for unknown or expired ids; ``save`` replaces the entry
+    and (re)starts its time to live; ``delete`` is a no-op for unknown ids.
+    """
+
+    async def load(self, session_id: str) -> dict[str, Any] | None: ...
+
+    async def save(self, session_id: str, data: dict[str, Any], ttl: int) -> None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+
+class MemoryStore:
+    """Sessions in this process's memory: for development, tests and single workers.
+
+    Entries expire after their TTL; at most ``max_entries`` are kept, the least recently
+    used going first. Values are stored as JSON, so what works here works on Redis.
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        if max_entries < 1:
+            raise ImproperlyConfigured("max_entries must be >= 1")
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def load(self, session_id: str) -> dict[str, Any] | None:
+        entry = self._entries.get(session_id)
+        if entry is None:
+            return None
+        expires, payload = entry
+        if expires <= time.monotonic():
+            del self._entries[session_id]
+            return None
+        self._entries.move_to_end(session_id)
+        data = _json.loads(payload)
+        return data if isinstance(data, dict) else None
+
+    async def save(self, session_id: str, data: dict[str, Any], ttl: int) -> None:
+        self._entries[session_id] = (time.monotonic() + ttl, _json.dumps(data))
+        self._entries.move_to_end(session_id)
+        self._prune()
+
+    async def delete(self, session_id: str) -> None:
+        self._entries.pop(session_id, None)
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        # Expired entries at the old end go first, then the oldest beyond the bound.
+        while self._entries:
+            key, (expires, _) = next(iter(self._entries.items()))
+            if expires > now and len(self._entries) <= self.max_entries:
+                break
+            del self._entries[key]
