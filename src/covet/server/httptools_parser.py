@@ -68,8 +68,9 @@ class HttpToolsRequestParser:
         self._closed = False
 
     @property
-    def idle(self) -> bool:
-        return not self._in_head and self._head is None
+    def in_head(self) -> bool:
+        """True while part of a request head has been fed (the header timeout runs)."""
+        return self._in_head
 
     def feed(self, data: bytes) -> bytes | None:
         """Consume ``data``; raise :class:`ParseError` on a malformed request."""

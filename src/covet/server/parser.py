@@ -241,9 +241,9 @@ class RequestParser:
         self._keep_alive = True
 
     @property
-    def idle(self) -> bool:
-        """True between requests with nothing buffered (no partial request pending)."""
-        return self._state == _HEAD and not self._buffer
+    def in_head(self) -> bool:
+        """True while part of a request head is buffered (the header timeout runs)."""
+        return self._state == _HEAD and bool(self._buffer)
 
     def feed(self, data: bytes) -> bytes | None:
         """Consume ``data``; raise :class:`ParseError` on a malformed request."""
