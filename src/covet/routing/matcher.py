@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from covet.routing.template import Literal, Mixed, Param, PathTemplate
+from covet.routing.template import Mixed, Param, PathTemplate
 
 __all__ = ("Matcher",)
 
 T = TypeVar("T")
+_NO_LITERALS: dict[str, Any] = {}  # shared by leaf nodes; replaced, never mutated
+_NO_PARAMS: list[Any] = []
 
 
 class _Node(Generic[T]):
     __slots__ = ("catchall", "leaf", "literals", "params")
 
     def __init__(self) -> None:
-        self.literals: dict[str, _Node[T]] = {}
-        self.params: list[tuple[Param | Mixed, _Node[T]]] = []
+        self.literals: dict[str, _Node[T]] = _NO_LITERALS
+        self.params: list[tuple[Param | Mixed, _Node[T]]] = _NO_PARAMS
         self.catchall: tuple[str, Any, T] | None = None
         self.leaf: T | None = None
 
@@ -44,8 +46,13 @@ class Matcher(Generic[T]):
         node = self._root
         last = len(template.segments) - 1
         for index, seg in enumerate(template.segments):
-            if isinstance(seg, Literal):
-                node = node.literals.setdefault(seg.text, _Node())
+            if isinstance(seg, str):
+                if node.literals is _NO_LITERALS:
+                    node.literals = {}
+                child = node.literals.get(seg)
+                if child is None:
+                    child = node.literals[seg] = _Node()
+                node = child
             elif isinstance(seg, Param) and seg.convertor.consumes_rest:
                 assert index == last
                 node.catchall = (seg.name, seg.convertor, value)
@@ -57,6 +64,8 @@ class Matcher(Generic[T]):
                         break
                 else:
                     child = _Node()
+                    if node.params is _NO_PARAMS:
+                        node.params = []
                     node.params.append((seg, child))
                     node.params.sort(key=_edge_priority)
                     node = child

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,11 +21,11 @@ class MethodTable:
     def __init__(self, template: str) -> None:
         self.template = template
         self.by_method: dict[str, Route] = {}
-        self.explicit: set[str] = set()
+        self.explicit: frozenset[str] = frozenset()
         self.allow = ""
 
     def add(self, route: Route) -> None:
-        explicit = route.methods - {"HEAD"} if route.auto_head else set(route.methods)
+        explicit = route.methods - {"HEAD"} if route.auto_head else route.methods
         clash = explicit & self.explicit
         if clash:
             other = self.by_method[next(iter(clash))]
@@ -33,12 +34,12 @@ class MethodTable:
                 f"{other.path!r} ({_where(other)})",
                 context={"path": route.path, "methods": sorted(clash)},
             )
-        self.explicit |= explicit
+        self.explicit = _intern_set(self.explicit | explicit)
         for method in explicit:
             self.by_method[method] = route
         if route.auto_head and "HEAD" not in self.explicit:
             self.by_method["HEAD"] = route  # an explicit HEAD route wins over GET's
-        self.allow = ", ".join(sorted(set(self.by_method) | {"OPTIONS"}))
+        self.allow = sys.intern(", ".join(sorted(set(self.by_method) | {"OPTIONS"})))
 
 
 class RouteTable:
@@ -88,6 +89,13 @@ class RouteTable:
             if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
                 return mount, path[len(prefix):] or "/"
         return None
+
+
+_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _intern_set(methods: frozenset[str]) -> frozenset[str]:
+    return _SETS.setdefault(methods, methods)
 
 
 def _where(route: BaseRoute) -> str:

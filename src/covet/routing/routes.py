@@ -13,6 +13,7 @@ from covet.routing.template import PathTemplate, parse_template
 __all__ = ("BaseRoute", "Mount", "Route", "WebSocketRoute")
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+_METHOD_SETS: dict[frozenset[str], frozenset[str]] = {}  # identical method sets are shared
 
 
 class BaseRoute:
@@ -89,18 +90,19 @@ class Route(BaseRoute):
         self.auto_head = "GET" in wanted and "HEAD" not in wanted
         if self.auto_head:
             wanted.add("HEAD")
-        self.methods: frozenset[str] = frozenset(wanted)
+        methods = frozenset(wanted)
+        self.methods: frozenset[str] = _METHOD_SETS.setdefault(methods, methods)
         self.endpoint = endpoint
         self.status_code = status_code
         self.response_model = response_model
         self.response_class = response_class
-        self.tags: list[str] = list(tags or [])
-        self.dependencies: list[Any] = list(dependencies or [])
+        self.tags: tuple[str, ...] = tuple(tags or ())
+        self.dependencies: tuple[Any, ...] = tuple(dependencies or ())
         self.summary = summary
         self.description = description
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
-        self.responses = dict(responses or {})
+        self.responses: dict[int | str, Any] | None = dict(responses) if responses else None
         self.operation_id = operation_id
         self.openapi_extra = openapi_extra
         self.app: ASGIApp | None = None
@@ -149,7 +151,7 @@ class WebSocketRoute(BaseRoute):
             raise ImproperlyConfigured(f"endpoint for {path!r} is not callable: {endpoint!r}")
         super().__init__(path, name or getattr(endpoint, "__name__", None))
         self.endpoint = endpoint
-        self.dependencies: list[Any] = list(dependencies or [])
+        self.dependencies: tuple[Any, ...] = tuple(dependencies or ())
         self.app: ASGIApp | None = None
 
     def copy_with(

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from covet.exceptions import ImproperlyConfigured, NoMatchFound
 from covet.routing.convertors import Convertor, get_convertor
 
-__all__ = ("Literal", "Mixed", "Param", "PathTemplate", "parse_template")
+__all__ = ("Mixed", "Param", "PathTemplate", "parse_template")
 
 _PARAM = re.compile(r"{([^{}:]*)(?::([^{}]*))?}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-@dataclass(frozen=True, slots=True)
-class Literal:
-    text: str
+_NO_PARAMS: Mapping[str, Convertor] = MappingProxyType({})
+_PARAMS: dict[Param, Param] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,25 +35,28 @@ class Mixed:
     source: str
 
 
-Segment = Literal | Param | Mixed
+Segment = str | Param | Mixed  # a str is a literal segment
 
 
 @dataclass(frozen=True, slots=True)
 class PathTemplate:
     """A parsed path template.
 
-    ``segments`` excludes the leading empty segment; ``key`` identifies templates that
-    match the same paths (parameter names erased) for conflict detection.
+    ``segments`` excludes the leading empty segment.
     """
 
     source: str
     segments: tuple[Segment, ...]
-    params: dict[str, Convertor]
-    key: str
+    params: Mapping[str, Convertor]
 
     @property
     def is_static(self) -> bool:
         return not self.params
+
+    @property
+    def key(self) -> str:
+        """Identifies templates matching the same paths (parameter names erased)."""
+        return _PARAM.sub(lambda m: "{:%s}" % (m.group(2) or "str"), self.source)
 
     def format(self, values: dict[str, Any]) -> str:
         """Build a concrete path; raises ``NoMatchFound`` on missing or extra values."""
@@ -63,8 +66,8 @@ class PathTemplate:
             )
         out = []
         for seg in self.segments:
-            if isinstance(seg, Literal):
-                out.append(seg.text)
+            if isinstance(seg, str):
+                out.append(seg)
             elif isinstance(seg, Param):
                 out.append(_to_string(seg, values[seg.name]))
             else:
@@ -95,14 +98,12 @@ def parse_template(path: str) -> PathTemplate:
     parts = path[1:].split("/")
     segments: list[Segment] = []
     params: dict[str, Convertor] = {}
-    key_parts: list[str] = []
     for index, part in enumerate(parts):
         found = list(_PARAM.finditer(part))
         if not found:
             if "{" in part or "}" in part:
                 raise ImproperlyConfigured(f"unbalanced braces in route path {path!r}")
-            segments.append(Literal(part))
-            key_parts.append(part)
+            segments.append(sys.intern(part))
             continue
         seg_params = []
         for m in found:
@@ -117,10 +118,10 @@ def parse_template(path: str) -> PathTemplate:
                     f"'{{{name}:path}}' must be a whole final segment in {path!r}"
                 )
             params[name] = convertor
-            seg_params.append(Param(name, convertor))
+            param = Param(name, convertor)
+            seg_params.append(_PARAMS.setdefault(param, param))  # identical params shared
         if len(found) == 1 and found[0].group(0) == part:
             segments.append(seg_params[0])
-            key_parts.append("{:%s}" % seg_params[0].convertor.name)
             continue
         regex, pos = "", 0
         for m, p in zip(found, seg_params):
@@ -130,5 +131,4 @@ def parse_template(path: str) -> PathTemplate:
         if "{" in _PARAM.sub("", part) or "}" in _PARAM.sub("", part):
             raise ImproperlyConfigured(f"unbalanced braces in route path {path!r}")
         segments.append(Mixed(re.compile(regex), tuple(seg_params), part))
-        key_parts.append(_PARAM.sub(lambda m: "{:%s}" % (m.group(2) or "str"), part))
-    return PathTemplate(path, tuple(segments), params, "/" + "/".join(key_parts))
+    return PathTemplate(path, tuple(segments), params or _NO_PARAMS)

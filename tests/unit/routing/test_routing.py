@@ -171,8 +171,8 @@ class TestRouter:
         (route,) = root.routes
         assert isinstance(route, Route)
         assert route.path == "/v1/api/items/{id:int}"
-        assert route.tags == ["v1", "api", "items"]
-        assert route.dependencies == [dep_b, dep_a]
+        assert route.tags == ("v1", "api", "items")
+        assert route.dependencies == (dep_b, dep_a)
         assert route.methods == {"GET", "HEAD"}
         assert root.url_path_for("get_item", id=4) == "/v1/api/items/4"
 
