@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.redis]
 
 
 @pytest.fixture(params=["memory", "redis", "tiered"])
-async def cache(request: pytest.FixtureRequest, redis_url: str, redis_prefix: str) -> AsyncIterator[Cache]:
+async def cache(
+    request: pytest.FixtureRequest, redis_url: str, redis_prefix: str
+) -> AsyncIterator[Cache]:
     if request.param == "memory":
         backend: Cache = MemoryCache()
     elif request.param == "redis":

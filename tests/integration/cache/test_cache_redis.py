@@ -12,7 +12,9 @@ from covet.cache import MISSING, CacheBackendError, MemoryCache, RedisCache, Tie
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 
 
-async def test_pickle_is_opt_in_and_never_loaded_otherwise(redis_url: str, redis_prefix: str) -> None:
+async def test_pickle_is_opt_in_and_never_loaded_otherwise(
+    redis_url: str, redis_prefix: str
+) -> None:
     trusted = RedisCache(redis_url, prefix=redis_prefix, serializer="pickle")
     default = RedisCache(redis_url, prefix=redis_prefix)
     try:
@@ -81,7 +83,9 @@ async def test_single_flight_across_processes(redis_url: str, redis_prefix: str)
             await c.close()
 
 
-async def test_tiered_invalidation_reaches_other_processes(redis_url: str, redis_prefix: str) -> None:
+async def test_tiered_invalidation_reaches_other_processes(
+    redis_url: str, redis_prefix: str
+) -> None:
     a = TieredCache(RedisCache(redis_url, prefix=redis_prefix), l1_ttl=60)
     b = TieredCache(RedisCache(redis_url, prefix=redis_prefix), l1_ttl=60)
 
