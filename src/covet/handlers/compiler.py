@@ -1,0 +1,401 @@
+"""``compile_route`` / ``compile_websocket_route``: a route becomes one specialised ASGI app.
+
+Shapes are specialised at start-up: an endpoint without dependencies or injected objects
+runs through a short path (path params from the scope, a hand-split query string, the
+body read straight from ``receive`` and decoded by the type's fastest decoder); anything
+else runs the general path (dependencies, caching, cleanup after the response).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from covet._types import ASGIApp, Receive, Scope, Send
+from covet.background import BackgroundTasks
+from covet.concurrency import run_in_threadpool
+from covet.exceptions import HTTPException, ValidationError, WebSocketException
+from covet.http.request import Request
+
+from .errors import MISSING, Invalid, render_details
+from .extract import extract_params, media_type_of, read_body, too_deep
+from .foreign import BadJSON, loads
+from .plan import Plan, Slot, build_plan, decode_whole
+from .responses import Responder, build_responder
+
+__all__ = ("compile_route", "compile_websocket_route")
+
+_OVERRIDE_CACHE_SIZE = 64
+
+
+def compile_route(route: Any, app: Any) -> ASGIApp:
+    """Analyse ``route.endpoint`` once and return the ASGI app that serves it."""
+    plan = build_plan(route, app)
+    respond = build_responder(route, plan.endpoint.return_annotation, plan.endpoint.name)
+    base = _fast_app(plan, respond) if _is_simple(plan) else _general_app(plan, respond, app)
+    if not hasattr(app, "dependency_overrides"):
+        return base
+    cache: dict[Any, ASGIApp] = {}
+
+    async def endpoint_app(scope: Scope, receive: Receive, send: Send) -> None:
+        overrides = app.dependency_overrides
+        if overrides:
+            await _overridden(route, app, overrides, cache, False)(scope, receive, send)
+        else:
+            await base(scope, receive, send)
+
+    return endpoint_app
+
+
+def compile_websocket_route(route: Any, app: Any) -> ASGIApp:
+    """The ASGI app for a websocket route, injecting ``WebSocket``, params and dependencies."""
+    plan = build_plan(route, app, websocket=True)
+    base = _websocket_app(plan, app)
+    if not hasattr(app, "dependency_overrides"):
+        return base
+    cache: dict[Any, ASGIApp] = {}
+
+    async def ws_app(scope: Scope, receive: Receive, send: Send) -> None:
+        overrides = app.dependency_overrides
+        if overrides:
+            await _overridden(route, app, overrides, cache, True)(scope, receive, send)
+        else:
+            await base(scope, receive, send)
+
+    return ws_app
+
+
+def _overridden(route: Any, app: Any, overrides: dict[Any, Any], cache: dict[Any, ASGIApp], ws: bool) -> ASGIApp:
+    try:
+        key: Any = tuple(overrides.items())
+        hit = cache.get(key)
+    except TypeError:
+        key, hit = None, None
+    if hit is not None:
+        return hit
+    plan = build_plan(route, app, websocket=ws, overrides=overrides)
+    if ws:
+        built = _websocket_app(plan, app)
+    else:
+        respond = build_responder(route, plan.endpoint.return_annotation, plan.endpoint.name)
+        built = _general_app(plan, respond, app)
+    if key is not None:
+        if len(cache) >= _OVERRIDE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = built
+    return built
+
+
+def _is_simple(plan: Plan) -> bool:
+    slot = plan.slots[-1]
+    return (
+        len(plan.slots) == 1
+        and not slot.specials
+        and not slot.services
+        and slot.kind in ("async", "sync")
+        and plan.body_mode in ("none", "whole")
+    )
+
+
+# --- the short path --------------------------------------------------------------------
+
+
+def _fast_app(plan: Plan, respond: Responder) -> ASGIApp:
+    slot = plan.slots[0]
+    call = slot.call
+    is_async = slot.kind == "async"
+    params = slot.params
+    body_field = plan.body_fields[0] if plan.body_mode == "whole" else None
+
+    if not params and body_field is None:
+
+        async def no_params(scope: Scope, receive: Receive, send: Send) -> None:
+            result = await call() if is_async else await run_in_threadpool(call)
+            await respond(result, scope, receive, send, None)
+
+        return no_params
+
+    if body_field is None:
+
+        async def params_only(scope: Scope, receive: Receive, send: Send) -> None:
+            kwargs: dict[str, Any] = {}
+            errors = extract_params(params, scope, kwargs, {}, None)
+            if errors:
+                raise ValidationError(errors)
+            result = await call(**kwargs) if is_async else await run_in_threadpool(call, **kwargs)
+            await respond(result, scope, receive, send, None)
+
+        return params_only
+
+    name = body_field.name
+    max_body = plan.max_body
+
+    async def with_body(scope: Scope, receive: Receive, send: Send) -> None:
+        kwargs: dict[str, Any] = {}
+        errors = extract_params(params, scope, kwargs, {}, None) if params else None
+        body = await read_body(scope, receive, max_body)
+        errors = _whole_body(plan, scope, body, kwargs, name, errors)
+        if errors:
+            raise ValidationError(errors)
+        result = await call(**kwargs) if is_async else await run_in_threadpool(call, **kwargs)
+        await respond(result, scope, receive, send, None)
+
+    return with_body
+
+
+def _check_json_type(scope: Scope) -> None:
+    media = media_type_of(scope)
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise HTTPException(400, f"Expected a JSON body (Content-Type: application/json), got {media!r}")
+
+
+def _whole_body(
+    plan: Plan, scope: Scope, body: bytes, kwargs: dict[str, Any], name: str, errors: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    field = plan.body_fields[0]
+    if not body:
+        if field.required:
+            return [*(errors or []), {"field": "body", "message": "Field required", "code": "missing"}]
+        kwargs[name] = field.default
+        return errors
+    _check_json_type(scope)
+    try:
+        kwargs[name] = decode_whole(plan, body)
+    except Invalid as exc:
+        errors = (errors or []) + render_details("body", exc.errors)
+    except RecursionError:
+        raise BadJSON("JSON body is nested too deeply") from None
+    return errors
+
+
+# --- the general path ------------------------------------------------------------------
+
+
+async def _read_bodies(
+    plan: Plan,
+    scope: Scope,
+    receive: Receive,
+    request: Request | None,
+    values: dict[Any, Any],
+    errors: list[dict[str, Any]] | None,
+) -> list[dict[str, Any]] | None:
+    mode = plan.body_mode
+    if mode == "form":
+        assert request is not None
+        return await _read_form(plan, request, values, errors)
+    body = await request.body() if request is not None else await read_body(scope, receive, plan.max_body)
+    if mode == "whole":
+        field = plan.body_fields[0]
+        kw: dict[str, Any] = {}
+        errors = _whole_body(plan, scope, body, kw, "v", errors)
+        if "v" in kw:
+            values[field] = kw["v"]
+        return errors
+    if not body:
+        data: Any = {}
+    else:
+        _check_json_type(scope)
+        data = loads(body)
+        if too_deep(body, data, plan.max_depth):
+            raise BadJSON(f"JSON body nested too deeply (limit {plan.max_depth})")
+    if not isinstance(data, dict):
+        return [*(errors or []), {"field": "body", "message": "Expected an object", "code": "type_error"}]
+    for f in plan.body_fields:
+        raw = data.get(f.alias, MISSING)
+        if raw is MISSING:
+            if f.required:
+                errors = errors or []
+                errors.append({"field": f"body.{f.alias}", "message": "Field required", "code": "missing"})
+            else:
+                values[f] = f.default
+            continue
+        try:
+            values[f] = f.validator(raw)
+        except Invalid as exc:
+            errors = (errors or []) + render_details(f"body.{f.alias}", exc.errors)
+        except RecursionError:
+            raise BadJSON("JSON body is nested too deeply") from None
+    return errors
+
+
+async def _read_form(
+    plan: Plan, request: Request, values: dict[Any, Any], errors: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    form = await request.form()
+    for f in plan.body_fields:
+        loc = f"body.{f.alias}"
+        if f.location == "form" and not f.multi and f.alias not in form and _is_struct_form(f):
+            raw: Any = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        elif f.multi:
+            raw = form.getlist(f.alias) or MISSING
+        else:
+            raw = form.get(f.alias, MISSING)
+        if raw is MISSING:
+            if f.required:
+                errors = errors or []
+                errors.append({"field": loc, "message": "Field required", "code": "missing"})
+            else:
+                values[f] = f.default
+            continue
+        try:
+            if f.location == "file":
+                items = raw if f.multi else [raw]
+                checked = [f.validator(x) for x in items]
+                if getattr(f.validator, "read_bytes", False):
+                    checked = [await x.read() for x in checked]
+                values[f] = checked if f.multi else checked[0]
+            else:
+                values[f] = f.validator(raw)
+        except Invalid as exc:
+            errors = (errors or []) + render_details(loc, exc.errors)
+    return errors
+
+
+def _is_struct_form(f: Any) -> bool:
+    from .typeinfo import is_scalar
+
+    return not is_scalar(f.annotation)
+
+
+def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
+    slots = plan.slots
+    needs_request = plan.needs_request
+    has_body = plan.body_mode != "none"
+    wants_background = "background" in plan.special_kinds
+    container = getattr(app, "container", None)
+    callers = [_caller(s) for s in slots]
+
+    async def general(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send) if needs_request else None
+        errors = None
+        body_values: dict[Any, Any] = {}
+        if has_body:
+            errors = await _read_bodies(plan, scope, receive, request, body_values, errors)
+        cache: dict[str, Any] = {}
+        all_kwargs = []
+        for slot in slots:
+            kw: dict[str, Any] = {}
+            if slot.params:
+                errors = extract_params(slot.params, scope, kw, cache, errors)
+            for f in slot.body_params:
+                if f in body_values:
+                    kw[f.name] = body_values[f]
+            all_kwargs.append(kw)
+        if errors:
+            raise ValidationError(errors)
+        background = BackgroundTasks() if wants_background else None
+        stack: contextlib.AsyncExitStack | None = None
+        if request is not None and plan.body_mode == "form":
+            stack = contextlib.AsyncExitStack()
+            stack.push_async_callback(request.close)
+        results: list[Any] = []
+        try:
+            for slot, kw, caller in zip(slots, all_kwargs, callers, strict=True):
+                for pname, index in slot.dep_args:
+                    kw[pname] = results[index]
+                for pname, kind in slot.specials:
+                    kw[pname] = request if kind != "background" else background
+                if slot.services:
+                    stack = stack or contextlib.AsyncExitStack()
+                    for pname, tp in slot.services:
+                        kw[pname] = await container.resolve(tp, stack)
+                if slot.kind in ("asyncgen", "gen"):
+                    stack = stack or contextlib.AsyncExitStack()
+                results.append(await caller(kw, stack))
+            await respond(results[-1], scope, receive, send, background)
+        except BaseException as exc:
+            if stack is not None:
+                await stack.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        if stack is not None:
+            await stack.aclose()
+
+    return general
+
+
+Caller = Callable[[dict[str, Any], "contextlib.AsyncExitStack | None"], Awaitable[Any]]
+
+
+def _caller(slot: Slot) -> Caller:
+    call, kind = slot.call, slot.kind
+    if kind == "async":
+
+        async def call_async(kw: dict[str, Any], stack: Any) -> Any:
+            return await call(**kw)
+
+        return call_async
+    if kind == "class":
+
+        async def call_class(kw: dict[str, Any], stack: Any) -> Any:
+            return call(**kw)
+
+        return call_class
+    if kind == "asyncgen":
+        factory = contextlib.asynccontextmanager(call)
+
+        async def call_agen(kw: dict[str, Any], stack: Any) -> Any:
+            return await stack.enter_async_context(factory(**kw))
+
+        return call_agen
+    if kind == "gen":
+        sync_factory = contextlib.contextmanager(call)
+
+        async def call_gen(kw: dict[str, Any], stack: Any) -> Any:
+            cm = sync_factory(**kw)
+            value = await run_in_threadpool(cm.__enter__)
+
+            async def exit_(*exc_info: Any) -> bool:
+                return bool(await run_in_threadpool(cm.__exit__, *exc_info))
+
+            stack.push_async_exit(exit_)
+            return value
+
+        return call_gen
+
+    async def call_sync(kw: dict[str, Any], stack: Any) -> Any:
+        return await run_in_threadpool(call, **kw)
+
+    return call_sync
+
+
+# --- websockets ------------------------------------------------------------------------
+
+
+def _websocket_app(plan: Plan, app: Any) -> ASGIApp:
+    from covet.websockets.connection import WebSocket
+
+    slots = plan.slots
+    container = getattr(app, "container", None)
+    callers = [_caller(s) for s in slots]
+
+    async def websocket_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        ws = WebSocket(scope, receive, send)
+        errors = None
+        cache: dict[str, Any] = {}
+        all_kwargs = []
+        for slot in slots:
+            kw: dict[str, Any] = {}
+            if slot.params:
+                errors = extract_params(slot.params, scope, kw, cache, errors)
+            all_kwargs.append(kw)
+        if errors:
+            fields = ", ".join(e["field"] for e in errors)
+            raise WebSocketException(1008, f"Validation failed: {fields}"[:120])
+        stack = contextlib.AsyncExitStack()
+        results: list[Any] = []
+        try:
+            for slot, kw, caller in zip(slots, all_kwargs, callers, strict=True):
+                for pname, index in slot.dep_args:
+                    kw[pname] = results[index]
+                for pname, _kind in slot.specials:
+                    kw[pname] = ws
+                for pname, tp in slot.services:
+                    kw[pname] = await container.resolve(tp, stack)
+                results.append(await caller(kw, stack))
+        except BaseException as exc:
+            await stack.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        await stack.aclose()
+
+    return websocket_endpoint

@@ -1,0 +1,186 @@
+"""Per-request extraction: query strings, headers, cookies and the body, read straight from ASGI.
+
+These helpers run on every request, so they avoid building framework objects: the
+query string is split by hand when it holds no escapes, headers are scanned only when a
+handler asks for one, and the body is read from ``receive`` directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from covet._types import Receive, Scope
+from covet.exceptions import HTTPException
+from covet.http.cookies import parse_cookie_header
+from covet.http.request import ClientDisconnect
+
+from .analysis import ParamField
+from .errors import MISSING, ErrorEntry, Invalid, render_details
+
+__all__ = (
+    "extract_params",
+    "media_type_of",
+    "parse_query",
+    "parse_query_multi",
+    "read_body",
+    "too_deep",
+)
+
+
+def parse_query(qs: bytes) -> dict[str, str]:
+    """``a=1&b=2`` -> ``{"a": "1", "b": "2"}`` (last value of a repeated key wins)."""
+    s = qs.decode("latin-1")
+    if "%" in s or "+" in s:
+        return dict(parse_qsl(s, keep_blank_values=True))
+    out: dict[str, str] = {}
+    for part in s.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            out[key] = value
+    return out
+
+
+def parse_query_multi(qs: bytes) -> dict[str, list[str]]:
+    """``tag=a&tag=b`` -> ``{"tag": ["a", "b"]}``."""
+    out: dict[str, list[str]] = {}
+    for key, value in parse_qsl(qs.decode("latin-1"), keep_blank_values=True):
+        lst = out.get(key)
+        if lst is None:
+            out[key] = [value]
+        else:
+            lst.append(value)
+    return out
+
+
+def _headers(scope: Scope) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1").lower()
+        lst = out.get(name)
+        if lst is None:
+            out[name] = [value.decode("latin-1")]
+        else:
+            lst.append(value.decode("latin-1"))
+    return out
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        if key == b"cookie":
+            for name, val in parse_cookie_header(value.decode("latin-1")).items():
+                cookies.setdefault(name, val)
+    return cookies
+
+
+def _source(location: str, multi: bool, scope: Scope, cache: dict[str, Any]) -> Any:
+    key = location + ("*" if multi else "")
+    src = cache.get(key)
+    if src is None:
+        if location == "query":
+            qs = scope.get("query_string", b"")
+            src = (parse_query_multi(qs) if multi else parse_query(qs)) if qs else {}
+        elif location == "header":
+            src = _headers(scope)
+        elif location == "cookie":
+            src = _cookies(scope)
+        else:  # path
+            src = scope.get("path_params") or {}
+        cache[key] = src
+    return src
+
+
+def extract_params(
+    fields: list[ParamField],
+    scope: Scope,
+    kwargs: dict[str, Any],
+    cache: dict[str, Any],
+    errors: list[dict[str, Any]] | None,
+) -> list[dict[str, Any]] | None:
+    """Fill ``kwargs`` from path/query/header/cookie ``fields``; returns the error list."""
+    for f in fields:
+        loc = f.location
+        src = _source(loc, f.multi and loc == "query", scope, cache)
+        raw = src.get(f.alias, MISSING)
+        if loc == "header" and raw is not MISSING:
+            raw = raw if f.multi else raw[0]
+        if raw is MISSING:
+            if f.required:
+                errors = errors or []
+                errors.append({"field": f"{loc}.{f.alias}", "message": "Field required", "code": "missing"})
+            else:
+                kwargs[f.name] = f.default
+            continue
+        if type(raw) is f.fast_type:
+            kwargs[f.name] = raw
+            continue
+        try:
+            kwargs[f.name] = f.validator(raw)
+        except Invalid as exc:
+            errors = (errors or []) + render_details(f"{loc}.{f.alias}", exc.errors)
+    return errors
+
+
+def media_type_of(scope: Scope) -> str:
+    """The request's media type, lower-cased, without parameters ("" when absent)."""
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            return value.decode("latin-1").split(";", 1)[0].strip().lower()
+    return ""
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole request body from ``receive``; 413 past ``limit``; done on Content-Length."""
+    expected = -1
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            if not value.isdigit():
+                raise HTTPException(400, "Invalid Content-Length header")
+            expected = int(value)
+            if expected > limit:
+                raise HTTPException(413, f"Request body too large (limit {limit} bytes)")
+            if expected == 0:
+                return b""
+            break
+    message = await receive()
+    if message["type"] != "http.request":
+        raise ClientDisconnect
+    body = message.get("body", b"")
+    if not message.get("more_body", False) or len(body) == expected:
+        if len(body) > limit:
+            raise HTTPException(413, f"Request body too large (limit {limit} bytes)")
+        return body
+    chunks = [body]
+    received = len(body)
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > limit:
+            raise HTTPException(413, f"Request body too large (limit {limit} bytes)")
+        chunks.append(chunk)
+        if not message.get("more_body", False) or received == expected:
+            return b"".join(chunks)
+
+
+def too_deep(body: bytes, data: Any, max_depth: int) -> bool:
+    """Whether decoded JSON ``data`` nests containers deeper than ``max_depth`` (iterative)."""
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+    return False
+
+
+def errors_from(loc: str, entries: list[ErrorEntry]) -> list[dict[str, Any]]:
+    return render_details(loc, entries)

@@ -1,0 +1,284 @@
+"""Adapters for foreign model systems: pydantic v2, msgspec and the ``__covet_validate__`` protocol.
+
+Each adapter is built once per type and offers the fastest path the library has:
+pydantic validates raw JSON bytes with its core validator, msgspec decodes raw bytes with
+a typed ``Decoder``. Their errors are converted into the framework's detail format.
+The libraries are imported lazily: only when the application already uses them.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from covet import _json
+from covet.exceptions import HTTPException, MissingDependency, ValidationError
+
+from .errors import MISSING, ErrorEntry, Invalid, RawPath
+
+__all__ = ("BadJSON", "json_decoder", "python_validator", "serializer")
+
+
+class BadJSON(HTTPException):
+    """The body is not decodable JSON: 400."""
+
+    def __init__(self, detail: str = "Malformed JSON body") -> None:
+        super().__init__(400, detail)
+
+
+def _module(name: str, extra: str) -> Any:
+    mod = sys.modules.get(name)
+    if mod is None:
+        try:
+            mod = __import__(name)
+        except ImportError as exc:  # pragma: no cover - only without the extra installed
+            raise MissingDependency(name, extra) from exc
+    return mod
+
+
+# --- pydantic --------------------------------------------------------------------------
+
+_PYD_CODES = {
+    "missing": "missing",
+    "extra_forbidden": "extra_forbidden",
+    "string_too_short": "too_short",
+    "too_short": "too_short",
+    "string_too_long": "too_long",
+    "too_long": "too_long",
+    "greater_than": "too_small",
+    "greater_than_equal": "too_small",
+    "less_than": "too_large",
+    "less_than_equal": "too_large",
+    "string_pattern_mismatch": "pattern_mismatch",
+    "enum": "enum",
+    "literal_error": "enum",
+}
+
+
+def pydantic_errors(exc: Any) -> list[ErrorEntry]:
+    """Convert a ``pydantic.ValidationError`` into error entries (raises BadJSON on json_invalid)."""
+    out: list[ErrorEntry] = []
+    for err in exc.errors(include_url=False):
+        etype = err.get("type", "")
+        if etype == "json_invalid":
+            raise BadJSON(f"Malformed JSON body: {err.get('ctx', {}).get('error', 'invalid JSON')}")
+        code = _PYD_CODES.get(etype)
+        if code is None:
+            code = "type_error" if etype.endswith(("_type", "_parsing")) or "type" in etype else "value_error"
+        path = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-")))
+        value = MISSING if code == "missing" else err.get("input", MISSING)
+        out.append((path, code, str(err.get("msg", "Invalid value")), value))
+    return out
+
+
+def _pydantic_adapter(tp: Any) -> tuple[Any, Any]:
+    pyd = _module("pydantic", "pydantic")
+    if isinstance(tp, type) and issubclass(tp, pyd.BaseModel):
+        return tp.__pydantic_validator__, pyd
+    adapter = pyd.TypeAdapter(tp)
+    return getattr(adapter, "validator", adapter), pyd
+
+
+# --- msgspec ---------------------------------------------------------------------------
+
+_MS_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_MS_FIELD = re.compile(r"field `([^`]*)`")
+_MS_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
+
+
+def msgspec_errors(exc: Exception, raw: Any = MISSING) -> list[ErrorEntry]:
+    """Convert a ``msgspec.ValidationError`` (first error only: msgspec stops there)."""
+    m = _MS_AT.match(str(exc))
+    msg = m.group("msg") if m else str(exc)
+    suffix = (m.group("path") if m else "") or ""
+    code = "value_error"
+    if msg.startswith("Object missing required field"):
+        code = "missing"
+        f = _MS_FIELD.search(msg)
+        if f:
+            suffix += f".{f.group(1)}"
+        msg = "Field required"
+    elif msg.startswith("Object contains unknown field"):
+        code = "extra_forbidden"
+        f = _MS_FIELD.search(msg)
+        if f:
+            suffix += f".{f.group(1)}"
+    elif "of length >=" in msg:
+        code = "too_short"
+    elif "of length <=" in msg:
+        code = "too_long"
+    elif "matching regex" in msg:
+        code = "pattern_mismatch"
+    elif msg.startswith("Invalid enum value"):
+        code = "enum"
+    elif re.search(r"`\s*(>=|>)", msg):
+        code = "too_small"
+    elif re.search(r"`\s*(<=|<)", msg):
+        code = "too_large"
+    elif msg.startswith("Expected"):
+        code = "type_error"
+    value = MISSING
+    if code != "missing" and raw is not MISSING:
+        value = _walk(raw, suffix)
+    return [((RawPath(suffix),) if suffix else (), code, msg, value)]
+
+
+def _walk(data: Any, path: str) -> Any:
+    for key, index in _MS_STEP.findall(path):
+        try:
+            if key:
+                data = data[key] if isinstance(data, dict) else getattr(data, key)
+            elif index:
+                data = data[int(index)]
+            else:
+                return MISSING
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return MISSING
+    return data
+
+
+# --- the __covet_validate__ protocol ---------------------------------------------------
+
+
+def protocol_errors(exc: ValidationError) -> list[ErrorEntry]:
+    out: list[ErrorEntry] = []
+    for d in exc.details:
+        field = str(d.get("field", "$"))
+        rel = field[1:] if field.startswith("$") else "." + field
+        out.append(
+            (
+                (RawPath(rel),) if rel else (),
+                str(d.get("code", "value_error")),
+                str(d.get("message", "Invalid value")),
+                d.get("value", MISSING),
+            )
+        )
+    return out
+
+
+# --- public builders -------------------------------------------------------------------
+
+
+def python_validator(tp: Any, kind: str, *, from_attributes: bool = False) -> Callable[[Any], Any]:
+    """Validate an already-decoded Python value against a foreign model type."""
+    if kind == "pydantic":
+        validator, pyd = _pydantic_adapter(tp)
+        pyd_error = pyd.ValidationError
+        validate_python = validator.validate_python
+
+        def pyd_v(value: Any) -> Any:
+            try:
+                return validate_python(value, from_attributes=from_attributes or None)
+            except pyd_error as exc:
+                raise Invalid(pydantic_errors(exc)) from None
+
+        return pyd_v
+    if kind == "msgspec":
+        ms = _module("msgspec", "fast")
+        convert, ms_error = ms.convert, ms.ValidationError
+
+        def ms_v(value: Any) -> Any:
+            try:
+                return convert(value, tp, from_attributes=from_attributes)
+            except ms_error as exc:
+                raise Invalid(msgspec_errors(exc, value)) from None
+
+        return ms_v
+    validate = tp.__covet_validate__
+
+    def proto_v(value: Any) -> Any:
+        if type(value) is tp:
+            return value
+        if from_attributes and not isinstance(value, dict):
+            to_dict = getattr(value, "to_dict", None)
+            if callable(to_dict):
+                value = to_dict()
+        try:
+            return validate(value, "$")
+        except ValidationError as exc:
+            raise Invalid(protocol_errors(exc)) from None
+
+    return proto_v
+
+
+def json_decoder(tp: Any, kind: str | None) -> Callable[[bytes], Any]:
+    """Decode and validate raw JSON bytes in one step (``Invalid`` or ``BadJSON`` on failure)."""
+    if kind == "pydantic":
+        validator, pyd = _pydantic_adapter(tp)
+        validate_json, pyd_error = validator.validate_json, pyd.ValidationError
+
+        def pyd_decode(raw: bytes) -> Any:
+            try:
+                return validate_json(raw)
+            except pyd_error as exc:
+                raise Invalid(pydantic_errors(exc)) from None
+
+        return pyd_decode
+    if kind == "msgspec":
+        ms = _module("msgspec", "fast")
+        decode = ms.json.Decoder(tp).decode
+        ms_validation, ms_decode_error = ms.ValidationError, ms.DecodeError
+
+        def ms_decode(raw: bytes) -> Any:
+            try:
+                return decode(raw)
+            except ms_validation as exc:
+                raise Invalid(msgspec_errors(exc, loads(raw))) from None
+            except ms_decode_error as exc:
+                raise BadJSON(f"Malformed JSON body: {exc}") from None
+
+        return ms_decode
+    if kind == "protocol":
+        check = python_validator(tp, "protocol")
+        return lambda raw: check(loads(raw))
+    raise ValueError(f"no JSON decoder for {kind!r}")
+
+
+def loads(raw: bytes) -> Any:
+    """``_json.loads`` with malformed or too-deep input turned into a 400."""
+    try:
+        return _json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadJSON(f"Malformed JSON body: {exc}") from None
+    except RecursionError:
+        raise BadJSON("JSON body is nested too deeply") from None
+
+
+def serializer(tp: Any, kind: str) -> Callable[[Any], bytes]:
+    """Validate a return value against a foreign response model and encode it to JSON."""
+    if kind == "pydantic":
+        pyd = _module("pydantic", "pydantic")
+        adapter = pyd.TypeAdapter(tp)
+        validate = python_validator(tp, "pydantic", from_attributes=True)
+        dump_json = adapter.dump_json
+        exact = tp if isinstance(tp, type) else None
+
+        def pyd_ser(value: Any) -> bytes:
+            if type(value) is not exact:
+                value = validate(value)
+            return dump_json(value)
+
+        return pyd_ser
+    if kind == "msgspec":
+        ms = _module("msgspec", "fast")
+        encode = ms.json.Encoder().encode
+        validate = python_validator(tp, "msgspec", from_attributes=True)
+        exact = tp if isinstance(tp, type) else None
+
+        def ms_ser(value: Any) -> bytes:
+            if type(value) is not exact:
+                value = validate(value)
+            return encode(value)
+
+        return ms_ser
+    validate = python_validator(tp, "protocol", from_attributes=True)
+    dumps = _json.dumps
+
+    def proto_ser(value: Any) -> bytes:
+        out = validate(value)
+        to_dict = getattr(out, "to_dict", None)
+        return dumps(to_dict() if callable(to_dict) else out)
+
+    return proto_ser
