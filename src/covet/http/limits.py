@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import array
+import itertools
 from dataclasses import dataclass
 
-__all__ = ("DEFAULT_LIMITS", "Limits")
+__all__ = ("DEFAULT_LIMITS", "Limits", "json_nesting_exceeds")
 
 MiB = 1024 * 1024
 
@@ -42,3 +44,26 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+_BRACKET_VALUES = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_STRUCTURAL = bytes(b for b in range(256) if b not in b'[]{}"')
+
+
+def json_nesting_exceeds(data: bytes | str, max_depth: int) -> bool:
+    """Whether JSON text nests arrays/objects deeper than ``max_depth``, checked
+    before parsing (some parsers crash on very deep input).
+
+    C-speed passes only: a bracket count short-circuits the common case; otherwise
+    escapes are dropped, everything but brackets and quotes deleted, string contents
+    removed and the running depth's maximum taken. Malformed input (e.g. an
+    unterminated string) may be misjudged, but the parser rejects it anyway.
+    """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    if raw.count(b"[") + raw.count(b"{") <= max_depth:
+        return False
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(raw.translate(None, _NOT_STRUCTURAL).split(b'"')[::2])
+    steps = outside.translate(_BRACKET_VALUES)
+    return max(itertools.accumulate(array.array("b", steps)), default=0) > max_depth

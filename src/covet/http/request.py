@@ -14,7 +14,7 @@ from covet._types import Message, Receive, Scope, Send
 from covet.exceptions import HTTPException
 from covet.http.cookies import parse_cookie_header
 from covet.http.datastructures import URL, Address, Headers, QueryParams, State, scope_path
-from covet.http.limits import DEFAULT_LIMITS, Limits
+from covet.http.limits import DEFAULT_LIMITS, Limits, json_nesting_exceeds
 from covet.http.uploads import FormData
 
 __all__ = ("ClientDisconnect", "HTTPConnection", "Request")
@@ -262,13 +262,13 @@ class Request(HTTPConnection):
         """The body parsed as JSON; 400 if malformed or nested deeper than allowed."""
         if "_json" not in self.__dict__:
             body = await self.body()
+            max_depth = self.limits.max_json_depth
+            if json_nesting_exceeds(body, max_depth):
+                raise HTTPException(400, f"JSON body nested too deeply (limit {max_depth})")
             try:
                 data = _json.loads(body)
             except (ValueError, RecursionError, UnicodeDecodeError):
                 raise HTTPException(400, "Malformed JSON body") from None
-            max_depth = self.limits.max_json_depth
-            if body.count(b"[") + body.count(b"{") > max_depth and _depth_exceeds(data, max_depth):
-                raise HTTPException(400, f"JSON body nested too deeply (limit {max_depth})")
             self._json = data
         return self._json
 
@@ -318,23 +318,3 @@ class Request(HTTPConnection):
         else:
             self.__dict__.setdefault("_pending", []).append(message)
         return self._is_disconnected
-
-    async def send_push_promise(self, path: str) -> None:
-        """Send an HTTP/2 server push promise if the server supports it."""
-        if "http.response.push" in (self.scope.get("extensions") or {}):
-            raw = [(k, v) for k, v in self.scope["headers"] if k in (b"accept", b"accept-encoding", b"accept-language", b"cache-control", b"user-agent")]
-            await self._send({"type": "http.response.push", "path": path, "headers": raw})
-
-
-def _depth_exceeds(data: Any, max_depth: int) -> bool:
-    """Whether containers nest deeper than ``max_depth`` (iterative, no recursion)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            return True
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        for child in children:
-            if isinstance(child, (dict, list)):
-                stack.append((child, depth + 1))
-    return False

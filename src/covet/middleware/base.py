@@ -1,0 +1,263 @@
+"""``Middleware`` spec records and ``BaseHTTPMiddleware`` (dispatch-style middleware).
+
+``BaseHTTPMiddleware`` lets you write ``async dispatch(request, call_next)`` without
+breaking streaming: ``call_next`` runs the rest of the app in a task and returns as
+soon as the response starts; its body is relayed chunk by chunk with back-pressure,
+never buffered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+from covet._types import ASGIApp, Message, Receive, Scope, Send
+from covet.concurrency import run_in_threadpool
+from covet.http.request import Request
+from covet.http.response import Response, StreamingResponse
+
+__all__ = ("BaseHTTPMiddleware", "CallNext", "DispatchFunction", "Middleware")
+
+CallNext = Callable[[Request], Awaitable[Response]]
+DispatchFunction = Callable[[Request, CallNext], Awaitable[Response]]
+
+_READ_CHUNK = 64 * 1024
+
+
+class Middleware:
+    """A middleware class and its options, for ``Covet(middleware=[...])``."""
+
+    __slots__ = ("cls", "options")
+
+    def __init__(self, cls: Callable[..., ASGIApp], /, **options: Any) -> None:
+        self.cls = cls
+        self.options = options
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.cls, self.options))
+
+    def build(self, app: ASGIApp) -> ASGIApp:
+        """Instantiate around ``app``."""
+        return self.cls(app, **self.options)
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        name = getattr(self.cls, "__name__", repr(self.cls))
+        return f"Middleware({name}{', ' + opts if opts else ''})"
+
+
+class _Done:
+    """End of the downstream app (``error`` if it raised)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+
+
+class _CallNextResponse(StreamingResponse):
+    """The downstream response as it streams: status/headers as sent, body relayed."""
+
+    __slots__ = ()
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: AsyncIterator[bytes]) -> None:
+        self.status_code = status_code
+        self.media_type = None
+        self.background = None
+        self._headers = None
+        self.body = b""
+        self.body_iterator = body
+        self.raw_headers = list(raw_headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The downstream app watches for disconnects itself; listening here too would
+        # steal its messages.
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        async for chunk in self.body_iterator:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if self.background is not None:
+            await self.background()
+
+
+class _Downstream:
+    """Runs the inner app in a task and hands its messages over one at a time."""
+
+    __slots__ = ("done_seen", "finished", "queue", "task")
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Message | _Done] = asyncio.Queue(maxsize=1)
+        self.task: asyncio.Task[None] | None = None
+        self.finished = False  # the final body message has been relayed
+        self.done_seen = False  # the _Done marker has been taken off the queue
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
+        try:
+            await app(scope, receive, self.queue.put)
+        except BaseException as exc:
+            # Never block here: drop an unread message so the consumer sees the error.
+            if self.queue.full():
+                self.queue.get_nowait()
+            self.queue.put_nowait(_Done(exc))
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            await self.queue.put(_Done(None))
+
+    async def next_message(self) -> Message | _Done:
+        item = await self.queue.get()
+        if isinstance(item, _Done):
+            self.done_seen = True
+        return item
+
+    async def body(self) -> AsyncIterator[bytes]:
+        while True:
+            message = await self.next_message()
+            if isinstance(message, _Done):
+                if message.error is not None:
+                    raise message.error
+                self.finished = True
+                return
+            kind = message["type"]
+            if kind == "http.response.body":
+                body = message.get("body", b"")
+                if body:
+                    yield body
+                if not message.get("more_body", False):
+                    self.finished = True
+                    return
+            elif kind == "http.response.pathsend":
+                async for chunk in _read_file(message["path"], 0, None):
+                    yield chunk
+                self.finished = True
+                return
+            elif kind == "http.response.zerocopy":
+                async for chunk in _read_fd(message["file"], message.get("offset"), message.get("count")):
+                    yield chunk
+                if not message.get("more_body", False):
+                    self.finished = True
+                    return
+
+    async def stop(self) -> None:
+        """Let the app finish (its background tasks run), or cancel it if abandoned."""
+        task = self.task
+        if task is None:
+            return
+        if self.finished:
+            error: BaseException | None = None
+            while not self.done_seen:
+                item = await self.next_message()  # messages after the final body are dropped
+                if isinstance(item, _Done):
+                    error = item.error
+            await task
+            if error is not None:
+                raise error
+            return
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+
+
+async def _read_file(path: str, offset: int, count: int | None) -> AsyncIterator[bytes]:
+    file = await run_in_threadpool(open, path, "rb")
+    try:
+        async for chunk in _read_fd(file, offset, count):
+            yield chunk
+    finally:
+        await run_in_threadpool(file.close)
+
+
+async def _read_fd(file: Any, offset: int | None, count: int | None) -> AsyncIterator[bytes]:
+    fd = file if isinstance(file, int) else file.fileno()
+    position = offset if offset is not None else await run_in_threadpool(os.lseek, fd, 0, os.SEEK_CUR)
+    remaining = count
+    while remaining is None or remaining > 0:
+        size = _READ_CHUNK if remaining is None else min(_READ_CHUNK, remaining)
+        data = await run_in_threadpool(os.pread, fd, size, position)
+        if not data:
+            return
+        position += len(data)
+        if remaining is not None:
+            remaining -= len(data)
+        yield data
+
+
+class BaseHTTPMiddleware:
+    """Subclass and implement ``dispatch``, or pass ``dispatch=`` a function.
+
+    ::
+
+        class Timing(BaseHTTPMiddleware):
+            async def dispatch(self, request, call_next):
+                response = await call_next(request)
+                response.headers["x-time"] = "..."
+                return response
+
+    The body the dispatch reads stays readable by the endpoint; exceptions from the
+    endpoint propagate out of ``call_next``; background tasks of the endpoint's
+    response still run. Non-HTTP scopes pass straight through.
+    """
+
+    def __init__(self, app: ASGIApp, dispatch: DispatchFunction | None = None) -> None:
+        self.app = app
+        self.dispatch_func: DispatchFunction = dispatch if dispatch is not None else self.dispatch
+
+    async def dispatch(self, request: Request, call_next: CallNext) -> Response:
+        """Override: return ``await call_next(request)`` or your own response."""
+        raise NotImplementedError("Subclass BaseHTTPMiddleware and implement dispatch(), or pass dispatch=")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive, send)
+        downstreams: list[_Downstream] = []
+
+        async def call_next(req: Request) -> Response:
+            downstream = _Downstream()
+            downstreams.append(downstream)
+            task = asyncio.ensure_future(downstream.run(self.app, req.scope, _replay_receive(req)))
+            downstream.task = task
+            first = await downstream.next_message()
+            if isinstance(first, _Done):
+                if first.error is not None:
+                    raise first.error
+                raise RuntimeError("No response returned: the app finished without sending one")
+            if first["type"] != "http.response.start":
+                raise RuntimeError(f"Expected 'http.response.start' first, got {first['type']!r}")
+            return _CallNextResponse(first["status"], first.get("headers", []), downstream.body())
+
+        try:
+            response = await self.dispatch_func(request, call_next)
+            await response(scope, receive, send)
+        finally:
+            for downstream in downstreams:
+                await downstream.stop()
+
+
+def _replay_receive(request: Request) -> Receive:
+    """``receive`` for the inner app: replays a body the dispatch already read."""
+    replayed = False
+
+    async def receive() -> Message:
+        nonlocal replayed
+        body = request.__dict__.get("_body")
+        if body is not None and not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if request._stream_consumed and not replayed:
+            raise RuntimeError(
+                "The dispatch consumed the request body with stream(); use body() to keep it readable"
+            )
+        pending = request.__dict__.get("_pending")
+        if pending:
+            return pending.pop(0)  # type: ignore[no-any-return]
+        return await request.receive()
+
+    return receive
