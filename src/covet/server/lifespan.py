@@ -26,7 +26,9 @@ class Lifespan:
     ``state`` is the dict passed as ``scope["state"]`` and copied into each request.
     """
 
-    def __init__(self, app: ASGIApp, mode: str = "auto", state: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, mode: str = "auto", state: dict[str, Any] | None = None
+    ) -> None:
         self.app = app
         self.mode = mode
         self.state: dict[str, Any] = state if state is not None else {}

@@ -46,7 +46,9 @@ def new_event_loop(setting: str = "auto") -> asyncio.AbstractEventLoop:
 def bind_socket(config: Config) -> socket.socket:
     """Create the listening socket described by ``config`` (TCP, Unix or inherited fd)."""
     if config.fd is not None:
-        sock = socket.fromfd(config.fd, socket.AF_UNIX if config.uds else socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.fromfd(
+            config.fd, socket.AF_UNIX if config.uds else socket.AF_INET, socket.SOCK_STREAM
+        )
     elif config.uds is not None:
         with contextlib.suppress(FileNotFoundError):
             if os.path.exists(config.uds) and not os.path.isdir(config.uds):
@@ -112,9 +114,13 @@ class Server:
             self.sockets = list(sockets)
         for sock in sockets:
             if sock.family == socket.AF_UNIX:
-                server = await loop.create_unix_server(factory, sock=sock, ssl=ssl_ctx, backlog=config.backlog)
+                server = await loop.create_unix_server(
+                    factory, sock=sock, ssl=ssl_ctx, backlog=config.backlog
+                )
             else:
-                server = await loop.create_server(factory, sock=sock, ssl=ssl_ctx, backlog=config.backlog)
+                server = await loop.create_server(
+                    factory, sock=sock, ssl=ssl_ctx, backlog=config.backlog
+                )
             self.servers.append(server)
         for sock in sockets:
             logger.info("Covet server listening on %s", self.describe(sock))
@@ -168,7 +174,9 @@ class Server:
         while (state.connections or state.tasks) and not self.force_exit and loop.time() < deadline:
             await asyncio.sleep(0.05)
         if state.connections or state.tasks:
-            logger.warning("Graceful shutdown timed out; closing %d connections", len(state.connections))
+            logger.warning(
+                "Graceful shutdown timed out; closing %d connections", len(state.connections)
+            )
             for connection in list(state.connections):
                 connection.transport.abort() if hasattr(connection, "transport") else None
             for task in list(state.tasks):
