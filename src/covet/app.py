@@ -314,7 +314,7 @@ class Covet(Router):
         except Exception:
             logger.warning("could not send the error response for %r (response already started)", exc)
             raise exc from None
-        if not isinstance(exc, HTTPException) and _RAISE_KEY in scope.get("extensions", ()):
+        if handler is None and not isinstance(exc, HTTPException) and _RAISE_KEY in scope.get("extensions", ()):
             raise exc
 
     def _find_handler(self, exc: Exception) -> ExceptionHandler | None:

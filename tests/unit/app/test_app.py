@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from covet import Covet, HTTPException, Request, Response, Router
+from covet import Covet, HTTPException, Request, Response, Router, WebSocket, WebSocketDisconnect
 from covet.exceptions import RouteConflict
 from covet.responses import JSONResponse, PlainTextResponse
 from covet.testing import TestClient
@@ -320,8 +320,6 @@ class TestMountsAndRouters:
 
 class TestWebSocketRouting:
     def test_echo_with_converter(self) -> None:
-        from covet import WebSocket
-
         app = make_app()
 
         @app.websocket("/ws/{room}/{n:int}")
@@ -335,8 +333,6 @@ class TestWebSocketRouting:
             assert s.receive_json() == {"room": "lobby", "n": 2, "echo": {"hi": 1}}
 
     def test_unknown_path_closes(self) -> None:
-        from covet import WebSocketDisconnect
-
         with TestClient(make_app()) as c, pytest.raises(WebSocketDisconnect):
             with c.websocket_connect("/nope"):
                 pass
