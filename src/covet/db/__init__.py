@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from covet.db.connection import Connection, Transaction
+from covet.db.database import Database, get_database, registered_databases
 from covet.db.dialects import Dialect, get_dialect
 from covet.db.exceptions import (
     CheckViolation,
@@ -21,11 +23,14 @@ from covet.db.exceptions import (
     TransactionError,
     UniqueViolation,
 )
+from covet.db.record import Record
 
 __all__ = (
     "CheckViolation",
+    "Connection",
     "ConnectionLost",
     "DataError",
+    "Database",
     "DatabaseError",
     "Dialect",
     "DoesNotExist",
@@ -38,7 +43,11 @@ __all__ = (
     "OperationalError",
     "PoolTimeout",
     "ProgrammingError",
+    "Record",
+    "Transaction",
     "TransactionError",
     "UniqueViolation",
+    "get_database",
     "get_dialect",
+    "registered_databases",
 )

@@ -117,8 +117,30 @@ class OperationalError(DatabaseError):
     """The server or the connection failed: not the query's fault."""
 
     error_code = "database_operational_error"
-    sqlstates = ("08000", "08003", "08006", "08001", "08004", "53300", "57P01", "57P02", "57P03")
-    mysql_errnos = (1040, 1042, 1043, 1045, 1053, 1129, 1130, 1203, 2002, 2003, 2005)
+    sqlstates: ClassVar[tuple[str, ...]] = (
+        "08000",
+        "08003",
+        "08006",
+        "08001",
+        "08004",
+        "53300",
+        "57P01",
+        "57P02",
+        "57P03",
+    )
+    mysql_errnos: ClassVar[tuple[int, ...]] = (
+        1040,
+        1042,
+        1043,
+        1045,
+        1053,
+        1129,
+        1130,
+        1203,
+        2002,
+        2003,
+        2005,
+    )
 
 
 class ConnectionLost(OperationalError, builtins.ConnectionError):
@@ -128,7 +150,7 @@ class ConnectionLost(OperationalError, builtins.ConnectionError):
     """
 
     error_code = "database_connection_lost"
-    mysql_errnos = (2006, 2013, 2014, 2055, 1927)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (2006, 2013, 2014, 2055, 1927)
 
 
 class PoolTimeout(OperationalError):
@@ -141,72 +163,105 @@ class TransactionError(OperationalError):
     """A transaction failed to serialize, deadlocked, or was misused."""
 
     error_code = "database_transaction_error"
-    sqlstates = ("40001", "40P01", "25P02", "25001", "25006")
-    mysql_errnos = (1205, 1213, 1792)
+    sqlstates: ClassVar[tuple[str, ...]] = ("40001", "40P01", "25P02", "25001", "25006")
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1205, 1213, 1792)
 
 
 class IntegrityError(DatabaseError):
     """A constraint rejected the change."""
 
     error_code = "database_integrity_error"
-    sqlstates = ("23000", "23001")
-    mysql_errnos = (1022, 1217, 1451, 1761, 1762)
+    sqlstates: ClassVar[tuple[str, ...]] = ("23000", "23001")
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1022, 1217, 1451, 1761, 1762)
 
 
 class UniqueViolation(IntegrityError):
     """A unique or primary key constraint would be violated."""
 
     error_code = "database_unique_violation"
-    sqlstates = ("23505",)
-    mysql_errnos = (1062, 1586, 1169)
+    sqlstates: ClassVar[tuple[str, ...]] = ("23505",)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1062, 1586, 1169)
 
 
 class ForeignKeyViolation(IntegrityError):
     """A foreign key points at a missing row, or a referenced row is still in use."""
 
     error_code = "database_foreign_key_violation"
-    sqlstates = ("23503",)
-    mysql_errnos = (1216, 1452)
+    sqlstates: ClassVar[tuple[str, ...]] = ("23503",)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1216, 1452)
 
 
 class NotNullViolation(IntegrityError):
     """NULL was given for a NOT NULL column."""
 
     error_code = "database_not_null_violation"
-    sqlstates = ("23502",)
-    mysql_errnos = (1048, 1364)
+    sqlstates: ClassVar[tuple[str, ...]] = ("23502",)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1048, 1364)
 
 
 class CheckViolation(IntegrityError):
     """A CHECK constraint rejected the row."""
 
     error_code = "database_check_violation"
-    sqlstates = ("23514",)
-    mysql_errnos = (3819, 4025)
+    sqlstates: ClassVar[tuple[str, ...]] = ("23514",)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (3819, 4025)
 
 
 class ProgrammingError(DatabaseError):
     """Bad SQL: syntax error, unknown table or column, insufficient privilege."""
 
     error_code = "database_programming_error"
-    sqlstates = ("42601", "42P01", "42703", "42883", "42P07", "42701", "42710", "42501", "42000")
-    mysql_errnos = (1044, 1046, 1049, 1050, 1051, 1054, 1060, 1061, 1064, 1091, 1146, 1142, 1149)
+    sqlstates: ClassVar[tuple[str, ...]] = (
+        "42601",
+        "42P01",
+        "42703",
+        "42883",
+        "42P07",
+        "42701",
+        "42710",
+        "42501",
+        "42000",
+    )
+    mysql_errnos: ClassVar[tuple[int, ...]] = (
+        1044,
+        1046,
+        1049,
+        1050,
+        1051,
+        1054,
+        1060,
+        1061,
+        1064,
+        1091,
+        1146,
+        1142,
+        1149,
+    )
 
 
 class DataError(DatabaseError):
     """A value does not fit its column: too long, out of range, malformed."""
 
     error_code = "database_data_error"
-    sqlstates = ("22000", "22001", "22003", "22007", "22008", "22012", "22P02", "22021")
-    mysql_errnos = (1264, 1265, 1292, 1366, 1406, 1411, 1690, 3140)
+    sqlstates: ClassVar[tuple[str, ...]] = (
+        "22000",
+        "22001",
+        "22003",
+        "22007",
+        "22008",
+        "22012",
+        "22P02",
+        "22021",
+    )
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1264, 1265, 1292, 1366, 1406, 1411, 1690, 3140)
 
 
 class NotSupportedError(DatabaseError):
     """The backend cannot do what was asked (see the dialect's feature flags)."""
 
     error_code = "database_not_supported"
-    sqlstates = ("0A000",)
-    mysql_errnos = (1235,)
+    sqlstates: ClassVar[tuple[str, ...]] = ("0A000",)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1235,)
 
 
 class DoesNotExist(DatabaseError):

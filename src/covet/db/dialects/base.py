@@ -434,7 +434,9 @@ class Dialect:
         items = [self.column_definition(c, inline_pk=inline_pk) for c in columns]
         if len(pks) > 1:
             items.append("PRIMARY KEY (" + ", ".join(self.quote(c.name) for c in pks) + ")")
-        uniques = [(c.name,) for c in columns if c.unique and not c.primary_key]
+        uniques: list[tuple[str, ...]] = [
+            (c.name,) for c in columns if c.unique and not c.primary_key
+        ]
         uniques += [tuple(group) for group in unique_together]
         after: list[str] = []
         for cols in uniques:

@@ -1,0 +1,444 @@
+"""``Database``: the URL, the pools (primary and replicas), routing and the registry.
+
+Routing: writes and ``execute`` go to the primary; ``fetch_*`` and ``iterate`` of a
+``SELECT`` go to the replicas in turn (the primary when there are none). Inside a
+transaction or ``db.connection()`` everything uses the held connection. ``using=
+"primary"`` (or ``"replica"``) overrides the choice.
+
+Failure policy: a query whose connection dies raises ``ConnectionLost`` and the
+connection is discarded; the pool opens a fresh one on the next acquire. A ``SELECT``
+run outside a transaction and held connection is retried once on a fresh connection
+first (reading twice is harmless); writes are never retried, since the server may have
+applied them before the connection died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import Any
+
+from covet.db.connection import Connection, Transaction
+from covet.db.dialects import Dialect, get_dialect
+from covet.db.drivers import open_connection
+from covet.db.drivers.base import DriverConnection, Params
+from covet.db.exceptions import ConnectionLost, DatabaseError, InterfaceError
+from covet.db.pool import Pool
+from covet.db.url import DatabaseURL, mask_password, scrub
+from covet.exceptions import ImproperlyConfigured
+
+__all__ = ("Database", "get_database", "registered_databases")
+
+_READ_PREFIXES = ("SELECT", "SHOW", "EXPLAIN", "VALUES", "PRAGMA")
+
+_registry: dict[str, Database] = {}
+_default_alias: list[str] = []
+
+
+def get_database(alias: str | None = None) -> Database:
+    """The Database registered as ``alias``; without one, the default database.
+
+    The default is the alias of the first Database created in the process (a later
+    Database created with the same alias replaces the earlier one).
+    """
+    if alias is None:
+        if not _default_alias:
+            raise ImproperlyConfigured(
+                "no database is configured: create covet.db.Database(url) first"
+            )
+        alias = _default_alias[0]
+    try:
+        return _registry[alias]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"no database registered as {alias!r}; known: {sorted(_registry)}"
+        ) from None
+
+
+def registered_databases() -> dict[str, Database]:
+    """A copy of the alias -> Database registry."""
+    return dict(_registry)
+
+
+def _is_read(sql: str) -> bool:
+    return sql.lstrip()[:7].upper().startswith(_READ_PREFIXES)
+
+
+class Database:
+    """An async database with a connection pool (and optional read replicas).
+
+    ``Database("sqlite:///app.db")``, ``Database("postgresql://u:p@host/db",
+    max_size=20)``, ``Database("mysql://root@127.0.0.1/app", replicas=[url2])``.
+    Use ``async with db:`` or ``connect()`` / ``disconnect()`` (the app's lifespan does
+    it); a query before ``connect()`` connects on demand.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        acquire_timeout: float = 30.0,
+        recycle: float | None = None,
+        idle_ping: float = 30.0,
+        connect_timeout: float = 10.0,
+        replicas: Sequence[str] = (),
+        alias: str = "default",
+        force_rollback: bool = False,
+        **driver_options: Any,
+    ) -> None:
+        self.url = DatabaseURL.parse(url)
+        options: dict[str, Any] = {
+            "min_size": min_size,
+            "max_size": max_size,
+            "acquire_timeout": acquire_timeout,
+            "recycle": recycle,
+            "idle_ping": idle_ping,
+        }
+        options.update(self.url.pool_options())
+        if self.url.is_memory:
+            if replicas:
+                raise InterfaceError("an in-memory SQLite database cannot have replicas")
+            options["min_size"] = options["max_size"] = 1  # one shared connection
+        self._pool_options = options
+        self.replica_urls = [DatabaseURL.parse(r) for r in replicas]
+        for r in self.replica_urls:
+            if r.dialect != self.url.dialect:
+                raise InterfaceError(
+                    f"replica {r} is {r.dialect}, but the primary is {self.url.dialect}"
+                )
+        self.alias = alias
+        self.force_rollback = force_rollback
+        self.connect_timeout = connect_timeout
+        self.driver_options = driver_options
+        self.dialect: Dialect = get_dialect(self.url.dialect)
+        if self.url.is_mariadb_scheme:
+            self.dialect.configure(self.dialect.server_version, is_mariadb=True)
+        self._secrets = tuple({s for u in (self.url, *self.replica_urls) for s in u.secrets()})
+        self._bound: ContextVar[Connection | None] = ContextVar(
+            f"covet_db_{alias}_{id(self)}", default=None
+        )
+        self._primary: Pool | None = None
+        self._replicas: list[Pool] = []
+        self._round_robin = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connect_lock: asyncio.Lock | None = None
+        self._force_conn: Connection | None = None
+        self._configured = False
+        self._register()
+
+    def _register(self) -> None:
+        _registry[self.alias] = self
+        if not _default_alias:
+            _default_alias.append(self.alias)
+
+    def __repr__(self) -> str:
+        state = "connected" if self.is_connected else "disconnected"
+        return f"<Database {self.alias!r} {mask_password(str(self.url))} {state}>"
+
+    # -- lifecycle --------------------------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        return self._primary is not None and not self._primary.closed
+
+    @property
+    def primary_pool(self) -> Pool:
+        """The primary's pool (InterfaceError before connecting)."""
+        if self._primary is None:
+            raise InterfaceError(f"database {self.alias!r} is not connected")
+        return self._primary
+
+    @property
+    def replica_pools(self) -> list[Pool]:
+        return list(self._replicas)
+
+    def _make_pool(self, url: DatabaseURL, label: str) -> Pool:
+        async def connect() -> DriverConnection:
+            try:
+                conn = await open_connection(
+                    url, connect_timeout=self.connect_timeout, **self.driver_options
+                )
+            except DatabaseError as exc:
+                raise self._scrub(exc) from None
+            if not self._configured:
+                version, info = await conn.server_version()
+                self.dialect.configure(version, **info)
+                self._configured = True
+            return conn
+
+        opts = self._pool_options
+        return Pool(
+            connect,
+            min_size=opts["min_size"],
+            max_size=opts["max_size"],
+            acquire_timeout=opts["acquire_timeout"],
+            recycle=opts["recycle"],
+            idle_ping=opts["idle_ping"],
+            label=f"{self.alias}:{label}",
+        )
+
+    async def connect(self) -> None:
+        """Open the pools (``min_size`` connections each); no-op when connected."""
+        loop = asyncio.get_running_loop()
+        if self.is_connected and self._loop is loop:
+            return
+        if self._loop is not None and self._loop is not loop:
+            self._abandon()  # connected under an event loop that is gone (tests)
+        if self._connect_lock is None or self._loop is not loop:
+            self._connect_lock = asyncio.Lock()
+            self._loop = loop
+        async with self._connect_lock:
+            if self.is_connected:
+                return
+            primary = self._make_pool(self.url, "primary")
+            replicas = [self._make_pool(u, f"replica{i}") for i, u in enumerate(self.replica_urls)]
+            try:
+                await primary.open()
+                for pool in replicas:
+                    await pool.open()
+            except BaseException:
+                primary.terminate()
+                for pool in replicas:
+                    pool.terminate()
+                raise
+            self._primary, self._replicas = primary, replicas
+            if self.force_rollback:
+                raw = await primary.acquire()
+                conn = Connection(self, raw, primary)
+                try:
+                    for stmt in self.dialect.begin_sql():
+                        await conn.execute(stmt)
+                except BaseException:
+                    conn._discard()
+                    raise
+                conn._tx_depth = 1
+                self._force_conn = conn
+
+    async def disconnect(self) -> None:
+        """Close the pools (rolling back everything when ``force_rollback``)."""
+        if self._primary is None:
+            return
+        if self._force_conn is not None:
+            conn, self._force_conn = self._force_conn, None
+            await conn.release()  # rolls back the open transaction
+        primary, replicas = self._primary, self._replicas
+        self._primary, self._replicas = None, []
+        await primary.close()
+        for pool in replicas:
+            await pool.close()
+
+    def _abandon(self) -> None:
+        if self._primary is not None:
+            self._primary.terminate()
+        for pool in self._replicas:
+            pool.terminate()
+        self._primary, self._replicas, self._force_conn = None, [], None
+
+    async def __aenter__(self) -> Database:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.disconnect()
+
+    async def _ready(self) -> None:
+        if self._primary is None or self._loop is not asyncio.get_running_loop():
+            await self.connect()
+
+    # -- binding and routing ------------------------------------------------------
+
+    def _bound_connection(self) -> Connection | None:
+        conn = self._bound.get()
+        if conn is not None and not conn.released:
+            return conn
+        return self._force_conn
+
+    def _bind(self, conn: Connection) -> Token[Connection | None]:
+        return self._bound.set(conn)
+
+    def _unbind(self, token: Token[Connection | None]) -> None:
+        try:
+            self._bound.reset(token)
+        except ValueError:  # finished from another context: clear this one
+            self._bound.set(None)
+
+    def _pool_for(self, using: str | None, read: bool) -> Pool:
+        primary = self._primary
+        assert primary is not None
+        if using is None:
+            if read and self._replicas:
+                return self._replicas[next(self._round_robin) % len(self._replicas)]
+            return primary
+        if using in ("primary", "default"):
+            return primary
+        if using == "replica":
+            if not self._replicas:
+                return primary
+            return self._replicas[next(self._round_robin) % len(self._replicas)]
+        raise ValueError(f"using must be 'primary' or 'replica', not {using!r}")
+
+    async def _hold_connection(self, using: str | None) -> Connection:
+        await self._ready()
+        pool = self._pool_for(using, read=False)
+        raw = await pool.acquire()
+        return Connection(self, raw, pool)
+
+    def _scrub(self, exc: DatabaseError) -> DatabaseError:
+        if self._secrets and any(s in exc.message for s in self._secrets):
+            exc.message = scrub(exc.message, self._secrets)
+            exc.args = (exc.message,)
+        return exc
+
+    async def _run(self, method: str, sql: str, params: Any, using: str | None, read: bool) -> Any:
+        conn = self._bound_connection()
+        if conn is not None:
+            return await getattr(conn, method)(sql, params)
+        await self._ready()
+        route_read = read and _is_read(sql)
+        pool = self._pool_for(using, route_read)
+        attempts = 2 if route_read else 1
+        while True:
+            attempts -= 1
+            raw = await pool.acquire()
+            try:
+                result = await getattr(raw, method)(sql, params)
+            except ConnectionLost as exc:
+                pool.release(raw, discard=True)
+                pool.note_failure()
+                if attempts > 0:
+                    continue
+                raise self._scrub(exc) from exc.__cause__
+            except DatabaseError as exc:
+                pool.release(raw, discard=raw.broken)
+                raise self._scrub(exc) from exc.__cause__
+            except BaseException:
+                # cancelled mid-protocol: the connection's state is unknown
+                pool.release(raw, discard=True)
+                raise
+            pool.release(raw)
+            return result
+
+    # -- queries ------------------------------------------------------------------
+
+    async def execute(self, sql: str, params: Params = None, *, using: str | None = None) -> int:
+        """Run one statement on the primary; the number of rows affected."""
+        return int(await self._run("execute", sql, params, using, read=False))
+
+    async def execute_many(
+        self, sql: str, seq_of_params: Sequence[Sequence[Any]], *, using: str | None = None
+    ) -> int:
+        """Run one statement once per parameter set (rows affected; -1 if unknown)."""
+        return int(await self._run("execute_many", sql, seq_of_params, using, read=False))
+
+    async def fetch_all(
+        self, sql: str, params: Params = None, *, using: str | None = None
+    ) -> list[Any]:
+        """Every row as ``Record``s (by position and by column name)."""
+        return await self._run("fetch_all", sql, params, using, read=True)
+
+    async def fetch_one(
+        self, sql: str, params: Params = None, *, using: str | None = None
+    ) -> Any | None:
+        """The first row, or None."""
+        return await self._run("fetch_one", sql, params, using, read=True)
+
+    async def fetch_val(
+        self, sql: str, params: Params = None, *, column: int | str = 0, using: str | None = None
+    ) -> Any:
+        """One value from the first row (None when there is no row)."""
+        row = await self._run("fetch_one", sql, params, using, read=True)
+        return None if row is None else row[column]
+
+    async def insert_returning_id(self, sql: str, params: Params = None, *, pk: str = "id") -> Any:
+        """Run an INSERT; the generated key (``RETURNING pk`` where supported, else lastrowid)."""
+        if self.dialect.supports_returning and " RETURNING " not in sql.upper():
+            sql = sql + self.dialect.returning_clause([pk])
+        return await self._run("insert", sql, params, None, read=False)
+
+    async def insert_returning(
+        self, sql: str, params: Params, returning: Sequence[str]
+    ) -> Any | None:
+        """Run an INSERT with ``RETURNING returning`` (needs ``dialect.supports_returning``)."""
+        conn = self._bound_connection()
+        if conn is not None:
+            return await conn.insert_returning(sql, params, returning)
+        async with self.connection() as held:
+            return await held.insert_returning(sql, params, returning)
+
+    async def iterate(
+        self,
+        sql: str,
+        params: Params = None,
+        *,
+        chunk_size: int = 500,
+        using: str | None = None,
+    ) -> AsyncIterator[Any]:
+        """Stream rows in chunks: a server-side cursor on PostgreSQL (in a transaction),
+        an unbuffered cursor on MySQL, ``fetchmany`` on SQLite.
+
+        Break out early through ``contextlib.aclosing(db.iterate(...))`` to free the
+        connection at once.
+        """
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+        conn = self._bound_connection()
+        if conn is not None:
+            async for row in conn.iterate(sql, params, chunk_size=chunk_size):
+                yield row
+            return
+        await self._ready()
+        pool = self._pool_for(using, _is_read(sql))
+        raw = await pool.acquire()
+        held = Connection(self, raw, pool)
+        discard = True
+        try:
+            async for row in held.iterate(sql, params, chunk_size=chunk_size):
+                yield row
+            discard = raw.broken
+        except (DatabaseError, GeneratorExit):
+            discard = raw.broken
+            raise
+        finally:
+            if discard:
+                held._discard()
+            else:
+                await held.release()
+
+    # -- transactions and held connections --------------------------------------
+
+    def transaction(self, *, isolation: str | None = None, using: str | None = None) -> Transaction:
+        """``async with db.transaction():`` (nested: a savepoint). ``isolation`` is one of
+        ``read_uncommitted``, ``read_committed``, ``repeatable_read``, ``serializable``."""
+        return Transaction(self, isolation=isolation, using=using)
+
+    @asynccontextmanager
+    async def connection(self, *, using: str | None = None) -> AsyncIterator[Connection]:
+        """Hold one connection for the block; queries through this Database in the task use it."""
+        current = self._bound_connection()
+        if current is not None:
+            yield current
+            return
+        conn = await self._hold_connection(using)
+        token = self._bind(conn)
+        try:
+            yield conn
+        except BaseException:
+            self._unbind(token)
+            if conn.driver_connection.broken:
+                conn._discard()
+            else:
+                await conn.release()
+            raise
+        self._unbind(token)
+        await conn.release()

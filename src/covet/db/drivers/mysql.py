@@ -1,0 +1,265 @@
+"""MySQL / MariaDB over asyncmy, or aiomysql when asyncmy is missing (or asked for).
+
+Connections run in autocommit mode; ``Database`` opens transactions with explicit
+``START TRANSACTION``. Parameters always travel as a tuple, so the driver always
+applies ``%`` formatting and a literal percent sign is written ``%%``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from covet.db.drivers.base import DriverConnection, Params, parse_version
+from covet.db.exceptions import (
+    ConnectionLost,
+    DatabaseError,
+    DataError,
+    InterfaceError,
+    OperationalError,
+    error_class_for_mysql_errno,
+)
+from covet.db.record import Record, column_index
+from covet.exceptions import MissingDependency
+
+__all__ = ("MySQLConnection", "connect_mysql", "load_mysql_driver")
+
+_UTC = dt.timezone.utc
+
+
+class _Driver:
+    """The pieces of asyncmy or aiomysql that we use."""
+
+    def __init__(self, name: str, module: Any, errors: Any, sscursor: type) -> None:
+        self.name = name
+        self.module = module
+        self.errors = errors
+        self.sscursor = sscursor
+
+
+def load_mysql_driver(preferred: str | None = None) -> _Driver:
+    """asyncmy if installed (or ``preferred``), else aiomysql; MissingDependency if neither."""
+    order = [preferred] if preferred else ["asyncmy", "aiomysql"]
+    for name in order:
+        try:
+            if name == "asyncmy":
+                import asyncmy
+                import asyncmy.cursors
+                import asyncmy.errors
+
+                return _Driver("asyncmy", asyncmy, asyncmy.errors, asyncmy.cursors.SSCursor)
+            if name == "aiomysql":
+                import aiomysql
+                import pymysql.err
+
+                return _Driver("aiomysql", aiomysql, pymysql.err, aiomysql.SSCursor)
+        except ImportError:
+            continue
+    raise MissingDependency(preferred or "asyncmy", "mysql")
+
+
+def _adapt_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(_UTC).replace(tzinfo=None)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _adapt(params: Params) -> tuple[Any, ...]:
+    if not params:
+        return ()
+    return tuple(_adapt_value(v) for v in params)
+
+
+class MySQLConnection(DriverConnection):
+    """An asyncmy (or aiomysql) connection."""
+
+    streams_exclusively = True
+
+    def __init__(self, conn: Any, driver: _Driver) -> None:
+        super().__init__()
+        self._conn = conn
+        self._driver = driver
+
+    @property
+    def raw(self) -> Any:
+        """The underlying driver connection."""
+        return self._conn
+
+    @property
+    def thread_id(self) -> int:
+        """The server's id for this connection (what ``KILL`` takes)."""
+        return int(self._conn.thread_id())
+
+    async def _cursor_call(self, sql: str, params: Params, mode: str) -> Any:
+        try:
+            async with self._conn.cursor() as cur:
+                rowcount = await cur.execute(sql, _adapt(params))
+                if mode == "execute":
+                    return cur.rowcount if cur.rowcount is not None else rowcount
+                if mode == "insert":
+                    if cur.description is not None:
+                        row = await cur.fetchone()
+                        await cur.fetchall()
+                        return row[0] if row else None
+                    return cur.lastrowid
+                if cur.description is None:
+                    return [] if mode == "all" else None
+                index = column_index([d[0] for d in cur.description])
+                if mode == "one":
+                    row = await cur.fetchone()
+                    await cur.fetchall()
+                    return None if row is None else Record(tuple(row), index)
+                return [Record(tuple(row), index) for row in await cur.fetchall()]
+        except Exception as exc:
+            raise self._translate_or_raise(exc) from exc
+
+    async def execute(self, sql: str, params: Params) -> int:
+        return int(await self._cursor_call(sql, params, "execute"))
+
+    async def execute_many(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
+        try:
+            async with self._conn.cursor() as cur:
+                await cur.executemany(sql, [_adapt(p) for p in seq_of_params])
+                return int(cur.rowcount) if cur.rowcount is not None else -1
+        except Exception as exc:
+            raise self._translate_or_raise(exc) from exc
+
+    async def fetch_all(self, sql: str, params: Params) -> list[Any]:
+        return await self._cursor_call(sql, params, "all")
+
+    async def fetch_one(self, sql: str, params: Params) -> Any | None:
+        return await self._cursor_call(sql, params, "one")
+
+    async def insert(self, sql: str, params: Params) -> Any:
+        return await self._cursor_call(sql, params, "insert")
+
+    async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[Any]:
+        cur = self._conn.cursor(self._driver.sscursor)
+        if not hasattr(cur, "execute"):  # aiomysql returns an awaitable context manager
+            cur = await cur
+        try:
+            await cur.execute(sql, _adapt(params))
+            if cur.description is None:
+                return
+            index = column_index([d[0] for d in cur.description])
+            while True:
+                rows = await cur.fetchmany(chunk_size)
+                if not rows:
+                    return
+                for row in rows:
+                    yield Record(tuple(row), index)
+        except Exception as exc:
+            raise self._translate_or_raise(exc) from exc
+        finally:
+            try:
+                await cur.close()  # drains the rest of an unbuffered result
+            except Exception:
+                self.broken = True
+
+    async def ping(self) -> None:
+        try:
+            await self._conn.ping(reconnect=False)
+        except Exception as exc:
+            self.broken = True
+            raise ConnectionLost(f"connection to MySQL lost: {exc}") from exc
+
+    def is_closed(self) -> bool:
+        if self._driver.name == "asyncmy":
+            return not self._conn.connected
+        return bool(self._conn.closed)
+
+    async def close(self) -> None:
+        try:
+            await self._conn.ensure_closed()
+        except Exception:
+            self._conn.close()
+
+    def terminate(self) -> None:
+        self._conn.close()
+
+    def _translate_or_raise(self, exc: Exception) -> BaseException:
+        err = self.translate(exc)
+        return exc if err is None else err
+
+    def translate(self, exc: BaseException) -> DatabaseError | None:
+        errors = self._driver.errors
+        if isinstance(exc, errors.MySQLError):
+            errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+            message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+            cls = error_class_for_mysql_errno(errno)
+            if cls is DatabaseError:
+                if isinstance(exc, errors.IntegrityError):
+                    cls = error_class_for_mysql_errno(1022)
+                elif isinstance(exc, errors.DataError):
+                    cls = DataError
+                elif isinstance(exc, errors.InterfaceError):
+                    cls = ConnectionLost if self.is_closed() else InterfaceError
+                elif isinstance(exc, errors.OperationalError):
+                    cls = OperationalError
+            if issubclass(cls, ConnectionLost):
+                self.broken = True
+            return cls(message, errno=errno)
+        if isinstance(exc, (ConnectionError, OSError, EOFError)):
+            self.broken = True
+            return ConnectionLost(f"connection to MySQL lost: {exc}")
+        if isinstance(exc, (TypeError, ValueError)):
+            return DataError(f"invalid query argument: {exc}")
+        return None
+
+    async def server_version(self) -> tuple[tuple[int, ...], dict[str, Any]]:
+        info = str(self._conn.get_server_info())
+        is_mariadb = "mariadb" in info.lower()
+        if is_mariadb and info.startswith("5.5.5-"):
+            info = info[len("5.5.5-") :]
+        return parse_version(info), {"is_mariadb": is_mariadb}
+
+
+async def connect_mysql(
+    *,
+    host: str | None,
+    port: int | None,
+    user: str | None,
+    password: str | None,
+    database: str,
+    options: dict[str, Any],
+    connect_timeout: float,
+    driver: str | None = None,
+) -> MySQLConnection:
+    """Open a connection (utf8mb4, autocommit, UTC session time zone)."""
+    drv = load_mysql_driver(driver)
+    kwargs: dict[str, Any] = {}
+    for key, value in options.items():
+        if key in ("charset", "sql_mode", "init_command", "program_name"):
+            kwargs[key] = value
+        elif key == "ssl":
+            kwargs["ssl"] = value
+        else:
+            raise InterfaceError(f"unsupported MySQL option {key!r}")
+    kwargs.setdefault("charset", "utf8mb4")
+    kwargs.setdefault("init_command", "SET time_zone = '+00:00'")
+    db_kw = "database" if drv.name == "asyncmy" else "db"
+    try:
+        conn = await drv.module.connect(
+            host=host or "127.0.0.1",
+            port=port or 3306,
+            user=user or "root",
+            password=password or "",
+            autocommit=True,
+            connect_timeout=connect_timeout,
+            **{db_kw: database or None},
+            **kwargs,
+        )
+    except drv.errors.MySQLError as exc:
+        errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        cls = error_class_for_mysql_errno(errno)
+        if cls is DatabaseError or issubclass(cls, ConnectionLost):
+            cls = OperationalError
+        message = exc.args[1] if len(exc.args) > 1 else exc
+        raise cls(f"cannot connect to MySQL: {message}", errno=errno) from None
+    except (OSError, TimeoutError) as exc:
+        raise OperationalError(f"cannot connect to MySQL at {host}:{port or 3306}: {exc}") from None
+    return MySQLConnection(conn, drv)
