@@ -83,15 +83,13 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 def _content_disposition(disposition: str, filename: str) -> str:
+    """``attachment; filename="..."`` plus RFC 5987 ``filename*`` for non-ASCII names."""
     cleaned = "".join(ch for ch in filename if ch >= " " and ch != "\x7f")
-    quoted = quote(cleaned, safe="")
-    ascii_ok = quoted == cleaned.replace(" ", "%20") and cleaned.isascii()
-    if ascii_ok or cleaned == quoted:
+    if cleaned.isascii():
         escaped = cleaned.replace("\\", "\\\\").replace('"', '\\"')
         return f'{disposition}; filename="{escaped}"'
-    fallback = cleaned.encode("ascii", "replace").decode("ascii").replace("?", "_")
-    fallback = fallback.replace("\\", "_").replace('"', "_")
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quoted}"
+    fallback = "".join(ch if ch.isascii() and ch not in '"\\' else "_" for ch in cleaned)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
 
 
 class FileResponse(Response):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,8 +38,9 @@ class ASGIKit:
         return scope
 
     @staticmethod
-    def receiver(*messages: dict[str, Any], then_disconnect: bool = True) -> Any:
-        """``receive`` returning ``messages`` in order, then ``http.disconnect`` forever."""
+    def receiver(*messages: dict[str, Any], then_disconnect: bool = True, block: bool = False) -> Any:
+        """``receive`` returning ``messages`` in order, then ``http.disconnect`` forever
+        (or blocking like a connected client with ``block=True``)."""
         queue = list(messages)
         calls = {"n": 0}
 
@@ -46,6 +48,8 @@ class ASGIKit:
             calls["n"] += 1
             if queue:
                 return queue.pop(0)
+            if block:
+                await asyncio.Event().wait()
             if then_disconnect:
                 return {"type": "http.disconnect"}
             raise AssertionError("receive() called more often than expected")
