@@ -425,7 +425,7 @@ async def _ws_close(send: Send, code: int, reason: str) -> None:
 
 def _registered_databases() -> list[Any]:
     """Databases created by the program, connected by the lifespan (never imports covet.db)."""
-    registry = sys.modules.get("covet.db.registry")
-    if registry is None:
+    module = sys.modules.get("covet.db.database")
+    if module is None:
         return []
-    return list(registry.all_databases())
+    return list(module.registered_databases().values())
