@@ -95,7 +95,7 @@ class Connection:
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Any]:
         """Every row, as records."""
-        return await self._call("fetch_all", sql, params)  # type: ignore[no-any-return]
+        return await self._call("fetch_all", sql, params)
 
     async def fetch_one(self, sql: str, params: Params = None) -> Any | None:
         """The first row, or None."""

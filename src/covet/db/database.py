@@ -36,21 +36,22 @@ __all__ = ("Database", "get_database", "registered_databases")
 _READ_PREFIXES = ("SELECT", "SHOW", "EXPLAIN", "VALUES", "PRAGMA")
 
 _registry: dict[str, Database] = {}
-_default_alias: list[str] = []
 
 
 def get_database(alias: str | None = None) -> Database:
     """The Database registered as ``alias``; without one, the default database.
 
-    The default is the alias of the first Database created in the process (a later
-    Database created with the same alias replaces the earlier one).
+    The default is the one registered as ``"default"`` (the alias a Database gets
+    unless told otherwise), else the first one still registered. A Database created
+    with an alias already in use replaces the earlier one; ``unregister()`` removes one.
     """
     if alias is None:
-        if not _default_alias:
+        if not _registry:
             raise ImproperlyConfigured(
                 "no database is configured: create covet.db.Database(url) first"
             )
-        alias = _default_alias[0]
+        default = _registry.get("default")
+        return default if default is not None else next(iter(_registry.values()))
     try:
         return _registry[alias]
     except KeyError:
@@ -133,9 +134,13 @@ class Database:
         self._register()
 
     def _register(self) -> None:
+        _registry.pop(self.alias, None)
         _registry[self.alias] = self
-        if not _default_alias:
-            _default_alias.append(self.alias)
+
+    def unregister(self) -> None:
+        """Remove this Database from the registry (when it is the one registered)."""
+        if _registry.get(self.alias) is self:
+            del _registry[self.alias]
 
     def __repr__(self) -> str:
         state = "connected" if self.is_connected else "disconnected"

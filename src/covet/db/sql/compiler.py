@@ -17,6 +17,7 @@ from covet.db.sql.nodes import (
     Between,
     BinOp,
     Case,
+    Cast,
     Column,
     Delete,
     Derived,
@@ -53,6 +54,8 @@ class DialectLike(Protocol):
     def quote(self, ident: str) -> str: ...
 
     def to_db(self, value: Any, kind: str) -> Any: ...
+
+    def column_type(self, kind: str, **options: Any) -> str: ...
 
     def like(self, column_sql: str, placeholder: str) -> str: ...
 
@@ -179,6 +182,17 @@ class Compiler:
             parts.append(f"ELSE {self.visit(node.default)}")
         parts.append("END")
         return " ".join(parts)
+
+    def visit_Cast(self, node: Cast) -> str:
+        type_sql = self.dialect.column_type(node.kind, **node.options)
+        return f"CAST({self.visit(node.expr)} AS {type_sql})"
+
+    def visit_Cast_mysql(self, node: Cast) -> str:
+        # MySQL's CAST accepts few type names; its parameters need no cast.
+        return self.visit(node.expr)
+
+    def visit_Cast_sqlite(self, node: Cast) -> str:
+        return self.visit(node.expr)
 
     def visit_Alias(self, node: Alias) -> str:
         return f"{self._wrap(node.expr)} AS {self.q(node.name)}"

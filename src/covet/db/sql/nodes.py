@@ -18,6 +18,7 @@ __all__ = (
     "Between",
     "BinOp",
     "Case",
+    "Cast",
     "Column",
     "Delete",
     "Derived",
@@ -328,6 +329,17 @@ class Case(Expr):
         self.default = (
             default if isinstance(default, Expr) or default is None else Param(default)
         )
+
+
+class Cast(Expr):
+    """``CAST(expr AS <dialect type for kind>)``; backends that infer types emit ``expr``."""
+
+    __slots__ = ("expr", "kind", "options")
+
+    def __init__(self, expr: Any, kind: str, **options: Any) -> None:
+        self.expr = expr if isinstance(expr, Expr) else Param(expr, kind)
+        self.kind = kind
+        self.options = options
 
 
 class Alias(Expr):
