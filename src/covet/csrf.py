@@ -303,11 +303,13 @@ class CSRFMiddleware:
             data += message.get("body", b"")
             more = message.get("more_body", False)
             if boundary is not None:
-                found = _multipart_field(bytes(data), boundary, self.field_name)
+                found = _multipart_field(bytes(data[: self.max_form_scan]), boundary, self.field_name)
                 if found is not _NEED_MORE:
                     break
         if boundary is None:
-            body = bytes(data) if not more else bytes(data[: data.rfind(b"&") + 1])
+            complete = not more and len(data) <= self.max_form_scan
+            scanned = data[: self.max_form_scan]
+            body = bytes(scanned) if complete else bytes(scanned[: scanned.rfind(b"&") + 1])
             found = next((v for k, v in parse_qsl(body.decode("latin-1")) if k == self.field_name), None)
         replay = _replay(buffered, receive)
         if found is _NEED_MORE or found is None:
