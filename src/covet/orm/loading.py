@@ -1,0 +1,116 @@
+"""Rows -> model instances, fast: no validation, ``__dict__`` filled in one assignment,
+per-dialect converter tables computed once per model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from covet.orm.base import Model
+    from covet.orm.sqlbuild import RelatedLayout
+
+__all__ = ("build_instances", "db_for", "model_loader", "value_converters")
+
+_REL = "_rel_"
+
+
+def db_for(model: type[Model]) -> Any:
+    """The ``Database`` a model uses: ``Meta.database`` (object or alias) or the default."""
+    db = model._meta.database
+    if db is None or isinstance(db, str):
+        from covet.db import get_database
+
+        return get_database(db) if db else get_database()
+    return db
+
+
+def _converter(field: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    if field.kind == "enum" and field.enum_type is not None:
+        return field.enum_type  # type: ignore[no-any-return]
+    return dialect.from_db_converter(field.kind)  # type: ignore[no-any-return]
+
+
+def model_loader(model: type[Model], dialect: Any) -> tuple[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]:
+    """``(attnames, [(index, converter), ...])`` for ``model`` on ``dialect`` (cached)."""
+    key = ("load", dialect.name)
+    cache = model._meta.cache
+    hit = cache.get(key)
+    if hit is None:
+        fields = model._meta.fields
+        attnames = tuple(f.attname for f in fields)
+        convs = [(i, c) for i, f in enumerate(fields) if (c := _converter(f, dialect)) is not None]
+        hit = cache[key] = (attnames, convs)
+    return hit  # type: ignore[no-any-return]
+
+
+def value_converters(kinds: Sequence[str | None], dialect: Any) -> list[Callable[[Any], Any] | None]:
+    out: list[Callable[[Any], Any] | None] = []
+    for k in kinds:
+        out.append(dialect.from_db_converter(k) if k and k != "m2m" else None)
+    return out
+
+
+def _make(model: type[Model], values: Sequence[Any], attnames: tuple[str, ...], convs: list[tuple[int, Callable[[Any], Any]]]) -> Any:
+    if convs:
+        values = list(values)
+        for i, conv in convs:
+            v = values[i]
+            if v is not None:
+                values[i] = conv(v)
+    obj = model.__new__(model)
+    d = dict(zip(attnames, values))
+    d["_persisted"] = True
+    obj.__dict__ = d
+    return obj
+
+
+def build_instances(
+    model: type[Model],
+    rows: Sequence[Any],
+    dialect: Any,
+    layout: list[RelatedLayout] | None = None,
+    annotations: Sequence[str] = (),
+) -> list[Any]:
+    """Instances for ``rows`` (model columns first, then select_related, then annotations)."""
+    attnames, convs = model_loader(model, dialect)
+    if not layout and not annotations:
+        if not convs:
+            new = model.__new__
+            out = []
+            append = out.append
+            for r in rows:
+                obj = new(model)
+                d = dict(zip(attnames, r))
+                d["_persisted"] = True
+                obj.__dict__ = d
+                append(obj)
+            return out
+        return [_make(model, r, attnames, convs) for r in rows]
+    n = len(attnames)
+    result = []
+    for r in rows:
+        values = tuple(r)
+        obj = _make(model, values[:n], attnames, convs)
+        if layout:
+            _attach(obj, values, layout, dialect)
+        if annotations:
+            d = obj.__dict__
+            for name, v in zip(annotations, values[len(values) - len(annotations) :]):
+                d[name] = v
+        result.append(obj)
+    return result
+
+
+def _attach(parent: Any, values: tuple[Any, ...], layout: list[RelatedLayout], dialect: Any) -> None:
+    for lay in layout:
+        chunk = values[lay.start : lay.end]
+        pk_index = lay.model._meta.fields.index(lay.model._meta.pk)
+        if chunk[pk_index] is None:
+            parent.__dict__[_REL + lay.field.name] = None
+            continue
+        attnames, convs = model_loader(lay.model, dialect)
+        child = _make(lay.model, chunk, attnames, convs)
+        parent.__dict__[_REL + lay.field.name] = child
+        if lay.children:
+            _attach(child, values, lay.children, dialect)

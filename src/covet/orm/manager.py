@@ -1,0 +1,145 @@
+"""``Model.objects``: the entry point for queries, plus ``raw()`` and a cached fast path
+for ``get(pk=...)`` (the SQL is compiled once per model and dialect)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from covet.db.sql.compiler import Compiler
+from covet.db.sql.nodes import Column, Param, Select, Table
+from covet.orm.loading import db_for, model_loader
+from covet.orm.query import QuerySet
+
+if TYPE_CHECKING:
+    from covet.orm.base import Model
+
+__all__ = ("Manager",)
+
+M = TypeVar("M", bound="Model")
+
+_PROXIED = (
+    "filter",
+    "exclude",
+    "order_by",
+    "limit",
+    "offset",
+    "distinct",
+    "select_related",
+    "prefetch_related",
+    "values",
+    "values_list",
+    "annotate",
+    "select_for_update",
+    "using",
+    "count",
+    "exists",
+    "first",
+    "last",
+    "aggregate",
+    "update",
+    "delete",
+    "in_bulk",
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "reverse",
+)
+
+
+class Manager(Generic[M]):
+    """``Model.objects``: every QuerySet method starts here (``User.objects.filter(...)``)."""
+
+    model: type[M]
+
+    def __init__(self) -> None:
+        self.model = None  # type: ignore[assignment]
+
+    def get_queryset(self) -> QuerySet[M]:
+        return QuerySet(self.model)
+
+    def all(self) -> QuerySet[M]:
+        return self.get_queryset()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _PROXIED:
+            return getattr(self.get_queryset(), name)
+        raise AttributeError(name)
+
+    def __getitem__(self, item: Any) -> Any:
+        return self.get_queryset()[item]
+
+    def __aiter__(self) -> Any:
+        return self.get_queryset().__aiter__()
+
+    async def get(self, *args: Any, **kwargs: Any) -> M:
+        """The single matching object. ``get(pk=x)`` / ``get(id=x)`` uses cached SQL."""
+        if not args and len(kwargs) == 1:
+            (key, value), = kwargs.items()
+            pk = self.model._meta.pk
+            if key in ("pk", pk.name) and value is not None and not hasattr(value, "resolve"):
+                return await self._get_by_pk(value)
+        return await self.get_queryset().get(*args, **kwargs)
+
+    async def _get_by_pk(self, value: Any) -> M:
+        model = self.model
+        meta = model._meta
+        db = db_for(model)
+        dialect = db.dialect
+        key = ("get_pk", dialect.name)
+        sql = meta.cache.get(key)
+        if sql is None:
+            table = Table(meta.table)
+            sel = Select([Column(f.column, table) for f in meta.fields], table)
+            sel.where(Column(meta.pk.column, table) == Param(None))
+            sql = meta.cache[key] = Compiler(dialect).compile(sel)[0]
+        if hasattr(value, "_meta"):
+            value = value.pk
+        row = await db.fetch_one(sql, [dialect.to_db(value, meta.pk.kind)])
+        if row is None:
+            raise model.DoesNotExist(f"{model.__name__} matching query does not exist")
+        attnames, convs = model_loader(model, dialect)
+        obj = model.__new__(model)
+        if convs:
+            values = list(row)
+            for i, conv in convs:
+                if values[i] is not None:
+                    values[i] = conv(values[i])
+            d = dict(zip(attnames, values))
+        else:
+            d = dict(zip(attnames, row))
+        d["_persisted"] = True
+        obj.__dict__ = d
+        return obj
+
+    async def raw(self, sql: str, params: Sequence[Any] | None = None) -> list[M]:
+        """Run your own SELECT (dialect placeholders) and map rows to instances by column name.
+
+        Columns that are not fields become attributes; missing fields are left unset.
+        """
+        model = self.model
+        meta = model._meta
+        db = db_for(model)
+        dialect = db.dialect
+        by_column = {f.column: f for f in meta.fields}
+        rows = await db.fetch_all(sql, list(params or ()))
+        out = []
+        for row in rows:
+            obj = model.__new__(model)
+            d: dict[str, Any] = {"_persisted": True}
+            for name, value in row.items():
+                f = by_column.get(name) or meta.by_attname.get(name)
+                if f is None:
+                    d[name] = value
+                    continue
+                if value is not None:
+                    value = f.enum_type(value) if f.kind == "enum" and f.enum_type else dialect.from_db(value, f.kind)
+                d[f.attname] = value
+            obj.__dict__ = d
+            out.append(obj)
+        return out
+
+    def __repr__(self) -> str:
+        return f"<Manager {self.model.__name__ if self.model else '?'}>"

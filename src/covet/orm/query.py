@@ -1,0 +1,495 @@
+"""``QuerySet``: a lazy, chainable, clone-on-write query (STYLE P10).
+
+Nothing touches the database until a terminal coroutine runs: ``await qs`` /
+``await qs.all()``, ``async for obj in qs``, ``get``, ``first``, ``count``, ``exists``,
+``aggregate``, ``update``, ``delete``, ``in_bulk``, ``values()``/``values_list()``
+results. Each chaining method returns a new QuerySet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from covet.db.sql.compiler import Compiler
+from covet.db.sql.nodes import (
+    Alias,
+    Column,
+    Derived,
+    Func,
+    In,
+    Param,
+    Select,
+    Table,
+)
+from covet.orm.exceptions import FieldError
+from covet.orm.expressions import Aggregate, Expression, F, OrderBy, Q
+from covet.orm.loading import build_instances, db_for, value_converters
+from covet.orm.sqlbuild import QueryBuilder
+
+if TYPE_CHECKING:
+    from covet.orm.base import Model
+
+__all__ = ("QuerySet",)
+
+M = TypeVar("M", bound="Model")
+
+
+class QuerySet(Generic[M]):
+    """A lazy query over ``model``; see the module docstring."""
+
+    def __init__(self, model: type[M], db: Any = None) -> None:
+        self.model = model
+        self._db = db
+        self._filters: list[Q] = []
+        self._order: list[Any] | None = None
+        self._limit: int | None = None
+        self._offset: int | None = None
+        self._distinct = False
+        self._related: list[str] = []
+        self._prefetch: list[str] = []
+        self._values: list[str] | None = None
+        self._values_mode = ""  # "", "dict", "tuple", "flat"
+        self._annotations: dict[str, Expression] = {}
+        self._for_update: tuple[bool, bool, bool] | None = None
+        self._result_cache: list[Any] | None = None
+
+    # -- cloning -------------------------------------------------------------------------
+    def _clone(self) -> QuerySet[M]:
+        qs = QuerySet.__new__(QuerySet)
+        qs.__dict__.update(self.__dict__)
+        qs._filters = list(self._filters)
+        qs._related = list(self._related)
+        qs._prefetch = list(self._prefetch)
+        qs._annotations = dict(self._annotations)
+        qs._result_cache = None
+        return qs
+
+    def __repr__(self) -> str:
+        return f"<QuerySet {self.model.__name__}>"
+
+    @property
+    def db(self) -> Any:
+        return self._db if self._db is not None else db_for(self.model)
+
+    def using(self, db: Any) -> QuerySet[M]:
+        """Run this query on another ``Database`` (or alias)."""
+        qs = self._clone()
+        if isinstance(db, str):
+            from covet.db import get_database
+
+            db = get_database(db)
+        qs._db = db
+        return qs
+
+    # -- chaining --------------------------------------------------------------------------
+    def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        qs = self._clone()
+        qs._filters.append(Q(*args, **kwargs))
+        return qs
+
+    def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        qs = self._clone()
+        qs._filters.append(~Q(*args, **kwargs))
+        return qs
+
+    def order_by(self, *terms: str | OrderBy | F) -> QuerySet[M]:
+        """Order by fields ("name", "-created_at", "author__name") or ``F("x").desc()``."""
+        qs = self._clone()
+        qs._order = list(terms)
+        return qs
+
+    def reverse(self) -> QuerySet[M]:
+        qs = self._clone()
+        terms = self._order if self._order is not None else (self.model._meta.ordering or ["pk"])
+        qs._order = [_flip(t) for t in terms]
+        return qs
+
+    def limit(self, n: int) -> QuerySet[M]:
+        qs = self._clone()
+        qs._limit = _count(n, "limit")
+        return qs
+
+    def offset(self, n: int) -> QuerySet[M]:
+        qs = self._clone()
+        qs._offset = _count(n, "offset")
+        return qs
+
+    def __getitem__(self, item: slice | int) -> Any:
+        if isinstance(item, slice):
+            if item.step not in (None, 1):
+                raise ValueError("QuerySet slicing does not support steps")
+            start = _count(item.start or 0, "slice start")
+            qs = self._clone()
+            base = qs._offset or 0
+            if item.stop is not None:
+                stop = _count(item.stop, "slice stop")
+                qs._limit = max(stop - start, 0) if qs._limit is None else min(max(stop - start, 0), max(qs._limit - start, 0))
+            elif qs._limit is not None:
+                qs._limit = max(qs._limit - start, 0)
+            qs._offset = base + start or None
+            return qs
+        if isinstance(item, int) and not isinstance(item, bool):
+            return self[item : item + 1]._one_or_index_error(item)
+        raise TypeError("QuerySet indices must be ints or slices")
+
+    async def _one_or_index_error(self, index: int) -> M:
+        rows = await self.all()
+        if not rows:
+            raise IndexError(f"QuerySet index {index} out of range")
+        return rows[0]
+
+    def distinct(self) -> QuerySet[M]:
+        qs = self._clone()
+        qs._distinct = True
+        return qs
+
+    def select_related(self, *names: str) -> QuerySet[M]:
+        """Load forward FK / one-to-one relations in the same query (joins; nested with __)."""
+        qs = self._clone()
+        qs._related.extend(n for n in names if n not in qs._related)
+        return qs
+
+    def prefetch_related(self, *names: str) -> QuerySet[M]:
+        """Load relations (reverse FK, m2m, forward FK) with one extra ``IN`` query each."""
+        qs = self._clone()
+        qs._prefetch.extend(n for n in names if n not in qs._prefetch)
+        return qs
+
+    def values(self, *names: str) -> QuerySet[Any]:
+        """Rows as dicts of the named fields (all concrete fields when none are named)."""
+        return self._values_clone(names, "dict")
+
+    def values_list(self, *names: str, flat: bool = False) -> QuerySet[Any]:
+        """Rows as tuples; ``flat=True`` with one name gives plain values."""
+        if flat and len(names) != 1:
+            raise TypeError("values_list(flat=True) needs exactly one field")
+        return self._values_clone(names, "flat" if flat else "tuple")
+
+    def _values_clone(self, names: tuple[str, ...], mode: str) -> QuerySet[Any]:
+        for n in names:
+            if not isinstance(n, str) or not n:
+                raise FieldError(f"invalid field name {n!r}")
+        qs = self._clone()
+        qs._values = list(names) or [f.attname for f in self.model._meta.fields]
+        qs._values_mode = mode
+        return qs  # type: ignore[return-value]
+
+    def annotate(self, **annotations: Expression) -> QuerySet[M]:
+        """Add computed values (``n=Count("posts")``) as attributes / values keys."""
+        qs = self._clone()
+        for name, expr in annotations.items():
+            if not isinstance(expr, Expression):
+                raise TypeError(f"annotate({name}=...) needs an expression such as Count('x') or F('y')")
+            if name in self.model._meta.by_name:
+                raise FieldError(f"annotation {name!r} conflicts with a field")
+            qs._annotations[name] = expr
+        return qs
+
+    def select_for_update(self, *, nowait: bool = False, skip_locked: bool = False) -> QuerySet[M]:
+        """Lock the selected rows until the transaction ends (ignored on SQLite)."""
+        if nowait and skip_locked:
+            raise ValueError("nowait and skip_locked are mutually exclusive")
+        qs = self._clone()
+        qs._for_update = (True, nowait, skip_locked)
+        return qs
+
+    def all(self) -> QuerySet[M]:
+        """The QuerySet itself (a clone); await it for the list of results."""
+        return self._clone() if self._result_cache is None else self
+
+    # -- compilation ------------------------------------------------------------------------
+    def _builder(self) -> QueryBuilder:
+        return QueryBuilder(self.model, self._annotations)
+
+    def _build_select(self) -> tuple[Select, QueryBuilder, Any]:
+        qb = self._builder()
+        sel = qb.select
+        layout = None
+        if self._values is not None:
+            kinds = []
+            for name in self._values:
+                expr = qb.resolve_ref(name)
+                kinds.append(getattr(expr, "kind", None))
+                sel.columns.append(expr)
+            layout = kinds
+            if qb.has_aggregate or any(isinstance(self._annotations.get(n), Aggregate) for n in self._values):
+                sel.group_by = [c for n, c in zip(self._values, list(sel.columns)) if not isinstance(self._annotations.get(n), Aggregate)]
+        else:
+            qb.add_model_columns(qb.base, self.model)
+            layout = qb.add_select_related(self._related) if self._related else []
+            if self._annotations:
+                model_cols = list(sel.columns)
+                for name in self._annotations:
+                    sel.columns.append(Alias(qb.annotation_expr(name), name))
+                if qb.has_aggregate:
+                    sel.group_by = model_cols
+        where = qb.build_where(self._filters)
+        if where is not None:
+            sel.where(where)
+        order = self._order if self._order is not None else self.model._meta.ordering
+        for term in order:
+            expr, desc = qb.order_item(term)
+            sel.order_by(expr.desc() if desc else expr.asc())
+        if self._distinct:
+            sel.set_distinct()
+        sel.limit(self._limit).offset(self._offset)
+        if self._for_update is not None:
+            sel.for_update = self._for_update
+        return sel, qb, layout
+
+    def _compile(self, node: Any) -> tuple[str, list[Any]]:
+        return Compiler(self.db.dialect).compile(node)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The ``(sql, params)`` this QuerySet runs (for inspection and logging)."""
+        sel, _, _ = self._build_select()
+        return self._compile(sel)
+
+    def _as_subquery(self) -> Select:
+        if self._values is None:
+            qs = self.values_list("pk", flat=True)
+        else:
+            if len(self._values) != 1:
+                raise FieldError("a subquery used with __in must select exactly one field")
+            qs = self
+        sel, _, _ = qs._build_select()
+        return sel
+
+    # -- execution -----------------------------------------------------------------------------
+    async def _fetch(self) -> list[Any]:
+        if self._result_cache is not None:
+            return self._result_cache
+        db = self.db
+        sel, qb, layout = self._build_select()
+        sql, params = Compiler(db.dialect).compile(sel)
+        rows = await db.fetch_all(sql, params)
+        if self._values is not None:
+            result = _shape_values(rows, self._values, self._values_mode, layout, db.dialect)
+        else:
+            result = build_instances(self.model, rows, db.dialect, layout, list(self._annotations))
+            if self._prefetch and result:
+                from covet.orm.prefetch import prefetch_objects
+
+                await prefetch_objects(result, self._prefetch)
+        self._result_cache = result
+        return result
+
+    def __await__(self) -> Generator[Any, None, list[Any]]:
+        return self._fetch().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for obj in await self._fetch():
+            yield obj
+
+    async def list(self) -> list[M]:
+        """The results as a list (same as ``await qs``)."""
+        return list(await self._fetch())
+
+    async def get(self, *args: Q, **kwargs: Any) -> M:
+        """The single matching object; ``Model.DoesNotExist`` / ``MultipleObjectsReturned``."""
+        qs = self.filter(*args, **kwargs) if args or kwargs else self
+        if qs._limit is None:
+            qs = qs._clone()
+            qs._limit = 2
+        rows = await qs._fetch()
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist")
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(f"more than one {self.model.__name__} matched")
+        return rows[0]  # type: ignore[no-any-return]
+
+    async def first(self) -> M | None:
+        qs = self if self._order is not None or self.model._meta.ordering else self.order_by("pk")
+        rows = await qs[:1]._fetch()
+        return rows[0] if rows else None
+
+    async def last(self) -> M | None:
+        rows = await self.reverse()[:1]._fetch()
+        return rows[0] if rows else None
+
+    async def count(self) -> int:
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        sel, _, _ = self._build_select() if self._needs_subquery() else self._count_base()
+        if self._needs_subquery():
+            sel.order = []
+            outer = Select([Func("COUNT")], Derived(sel, "subquery"))
+            sel = outer
+        sql, params = self._compile(sel)
+        return int(await self.db.fetch_val(sql, params) or 0)
+
+    def _needs_subquery(self) -> bool:
+        return bool(self._distinct or self._limit is not None or self._offset or self._values is not None or self._annotations)
+
+    def _count_base(self) -> tuple[Select, QueryBuilder, Any]:
+        qb = self._builder()
+        qb.select.columns = [Func("COUNT")]
+        where = qb.build_where(self._filters)
+        if where is not None:
+            qb.select.where(where)
+        return qb.select, qb, None
+
+    async def exists(self) -> bool:
+        qb = self._builder()
+        qb.select.columns = [Param(1)]
+        where = qb.build_where(self._filters)
+        if where is not None:
+            qb.select.where(where)
+        qb.select.limit(1)
+        sql, params = self._compile(qb.select)
+        return await self.db.fetch_one(sql, params) is not None
+
+    async def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
+        """``{"views__sum": 10, "n": 3}`` for ``aggregate(Sum("views"), n=Count("id"))``."""
+        if self._limit is not None or self._offset or self._distinct:
+            raise FieldError("aggregate() over a sliced or distinct QuerySet is not supported")
+        aggs: dict[str, Aggregate] = {a.default_alias(): a for a in args}
+        aggs.update(kwargs)
+        for name, agg in aggs.items():
+            if not isinstance(agg, Aggregate):
+                raise TypeError(f"aggregate({name}=...) needs Count/Sum/Avg/Min/Max")
+        qb = self._builder()
+        qb.select.columns = [Alias(agg.resolve(qb), name) for name, agg in aggs.items()]
+        where = qb.build_where(self._filters)
+        if where is not None:
+            qb.select.where(where)
+        sql, params = self._compile(qb.select)
+        row = await self.db.fetch_one(sql, params)
+        out: dict[str, Any] = {}
+        for i, (name, agg) in enumerate(aggs.items()):
+            value = row[i] if row is not None else None
+            kind = qb.resolve_ref(agg.expr.name).kind if isinstance(agg.expr, F) else None  # type: ignore[attr-defined]
+            out[name] = _agg_value(agg, value, kind, self.db.dialect)
+        return out
+
+    def _pk_subquery_where(self, qb: QueryBuilder) -> Any:
+        """``pk IN (SELECT pk FROM (<this query>) AS sub)``: safe for joins on every backend."""
+        meta = self.model._meta
+        inner = self.values_list("pk", flat=True)
+        inner._order = []
+        inner._limit, inner._offset = self._limit, self._offset
+        sel, _, _ = inner._build_select()
+        wrapped = Select([Column(meta.pk.column, Table("subquery"))], Derived(sel, "subquery"))
+        return In(Column(meta.pk.column, qb.base), wrapped)
+
+    def _simple_where(self) -> tuple[QueryBuilder, Any]:
+        """A WHERE usable directly in UPDATE/DELETE (no joins), or via the pk subquery."""
+        qb = self._builder()
+        where = qb.build_where(self._filters)
+        if qb.select.joins or self._limit is not None or self._offset:
+            qb = self._builder()
+            where = self._pk_subquery_where(qb)
+        return qb, where
+
+    async def update(self, **values: Any) -> int:
+        """``UPDATE`` the matching rows; values may be ``F()`` expressions. Returns the row count."""
+        from covet.orm.persistence import update_queryset
+
+        return await update_queryset(self, values)
+
+    async def delete(self) -> int:
+        """Delete the matching rows, applying ``on_delete`` rules; returns the row count."""
+        from covet.orm.deletion import delete_queryset
+
+        return await delete_queryset(self)
+
+    async def in_bulk(self, ids: list[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+        """``{key: obj}`` for the given keys (every row when ``ids`` is None)."""
+        qs = self if ids is None else self.filter(**{f"{field_name}__in": list(ids)})
+        key_attr = self.model._meta.get_field(field_name).attname
+        return {getattr(obj, key_attr): obj for obj in await qs._fetch()}
+
+    # -- writes through the query -------------------------------------------------------
+    async def create(self, **kwargs: Any) -> M:
+        obj = self.model(**kwargs)
+        from covet.orm.persistence import insert_instance
+
+        await insert_instance(obj, self.db, validate=True)
+        return obj
+
+    async def get_or_create(self, defaults: dict[str, Any] | None = None, **lookup: Any) -> tuple[M, bool]:
+        """Get the match or create it; a concurrent insert (IntegrityError) is resolved by re-reading."""
+        from covet.db.exceptions import IntegrityError
+
+        try:
+            return await self.get(**lookup), False
+        except self.model.DoesNotExist:
+            pass
+        params = {k: v for k, v in lookup.items() if "__" not in k}
+        params.update(defaults or {})
+        db = self.db
+        try:
+            async with db.transaction():
+                return await self.create(**params), True
+        except IntegrityError:
+            try:
+                return await self.get(**lookup), False
+            except self.model.DoesNotExist:
+                raise
+        raise AssertionError("unreachable")
+
+    async def update_or_create(self, defaults: dict[str, Any] | None = None, **lookup: Any) -> tuple[M, bool]:
+        """Update the match with ``defaults`` or create it."""
+        async with self.db.transaction():
+            try:
+                obj = await self.select_for_update().get(**lookup)
+            except self.model.DoesNotExist:
+                return await self.get_or_create(defaults, **lookup)
+            for k, v in (defaults or {}).items():
+                setattr(obj, k, v)
+            if defaults:
+                await obj.save(update_fields=list(defaults))
+            return obj, False
+
+    async def bulk_create(self, objs: list[M], *, batch_size: int | None = None) -> list[M]:
+        from covet.orm.persistence import bulk_insert
+
+        return await bulk_insert(self.model, list(objs), self.db, batch_size)
+
+    async def bulk_update(self, objs: list[M], fields: list[str], *, batch_size: int | None = None) -> int:
+        from covet.orm.persistence import bulk_update
+
+        return await bulk_update(self.model, list(objs), fields, self.db, batch_size)
+
+
+def _shape_values(rows: list[Any], names: list[str], mode: str, kinds: list[Any], dialect: Any) -> list[Any]:
+    convs = value_converters(kinds, dialect)
+    if mode == "flat":
+        conv = convs[0]
+        return [r[0] if conv is None or r[0] is None else conv(r[0]) for r in rows]
+    out = []
+    for r in rows:
+        vals = tuple(v if c is None or v is None else c(v) for v, c in zip(r, convs))
+        out.append(dict(zip(names, vals)) if mode == "dict" else vals)
+    return out
+
+
+def _agg_value(agg: Aggregate, value: Any, kind: str | None, dialect: Any) -> Any:
+    if value is None:
+        return 0 if agg.function == "COUNT" else None
+    if agg.function == "COUNT":
+        return int(value)
+    if agg.function == "AVG":
+        return float(value)
+    if kind in ("int", "bigint", "smallint"):
+        return int(value)
+    if kind is not None and kind not in ("enum", "json"):
+        return dialect.from_db(value, kind)
+    return value
+
+
+def _flip(term: Any) -> Any:
+    if isinstance(term, OrderBy):
+        return OrderBy(term.expr, not term.descending)
+    if isinstance(term, Expression):
+        return OrderBy(term, True)
+    if isinstance(term, str):
+        return term[1:] if term.startswith("-") else "-" + term.lstrip("+")
+    raise FieldError(f"invalid order_by term {term!r}")
+
+
+def _count(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"{what} must be a non-negative integer, not {n!r}")
+    return n

@@ -1,0 +1,340 @@
+"""Relation annotations (``ForeignKey[User]``, ``OneToOne[User]``, ``ManyToMany[Tag]``),
+their attribute descriptors and the related managers.
+
+Relations never do I/O on attribute access: ``post.author`` returns the related object
+only when it was loaded (``select_related``, ``prefetch_related``, ``fetch_related`` or
+assignment) and raises :class:`~covet.orm.exceptions.RelationNotLoaded` otherwise.
+``post.author_id`` always works. Reverse and many-to-many accessors return managers whose
+methods are awaited (``await user.posts.all()``, ``await post.tags.add(tag)``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from covet.orm.exceptions import RelationNotLoaded
+from covet.orm.fields import RelationSpec
+
+if TYPE_CHECKING:
+    from covet.orm.base import Model
+    from covet.orm.fields import Field
+    from covet.orm.options import ReverseRelation
+    from covet.orm.query import QuerySet
+
+__all__ = (
+    "ForeignKey",
+    "ManyRelatedManager",
+    "ManyToMany",
+    "OneToOne",
+    "RelatedManager",
+)
+
+T = TypeVar("T")
+_CACHE = "_rel_"
+PREFETCH = "_prefetched"
+
+
+class ForeignKey(Generic[T]):
+    """Annotation: ``author: ForeignKey[User] = Field(on_delete="cascade", related_name="posts")``."""
+
+    def __class_getitem__(cls, target: Any) -> Any:
+        return RelationSpec("fk", target)
+
+
+class OneToOne(Generic[T]):
+    """Annotation: a unique foreign key; the reverse accessor gives one object."""
+
+    def __class_getitem__(cls, target: Any) -> Any:
+        return RelationSpec("o2o", target)
+
+
+class ManyToMany(Generic[T]):
+    """Annotation: ``tags: ManyToMany[Tag] = Field(related_name="posts")`` (auto through table)."""
+
+    def __class_getitem__(cls, target: Any) -> Any:
+        return RelationSpec("m2m", target)
+
+
+class ForwardDescriptor:
+    """``post.author``: the loaded related object (or None when the key is NULL)."""
+
+    __slots__ = ("attname", "cache", "field", "name")
+
+    def __init__(self, field: Field) -> None:
+        self.field = field
+        self.name = field.name
+        self.attname = field.attname
+        self.cache = _CACHE + field.name
+
+    def __get__(self, obj: Model | None, owner: type[Model]) -> Any:
+        if obj is None:
+            return self
+        d = obj.__dict__
+        try:
+            return d[self.cache]
+        except KeyError:
+            pass
+        if d.get(self.attname) is None:
+            return None
+        raise RelationNotLoaded(
+            f"{type(obj).__name__}.{self.name} is not loaded: use select_related({self.name!r}), "
+            f"prefetch_related({self.name!r}) or 'await obj.fetch_related({self.name!r})'; "
+            f"{self.attname} is always available"
+        )
+
+    def __set__(self, obj: Model, value: Any) -> None:
+        d = obj.__dict__
+        if value is None:
+            d[self.attname] = None
+            d.pop(self.cache, None)
+            return
+        target = self.field.related_model
+        if target is not None and not isinstance(value, target):
+            raise TypeError(f"{type(obj).__name__}.{self.name} must be a {target.__name__}, not {type(value).__name__}")
+        d[self.attname] = value.pk
+        d[self.cache] = value
+
+
+class ReverseOneDescriptor:
+    """``user.profile`` for a ``OneToOne`` pointing at User: loaded object or None."""
+
+    __slots__ = ("cache", "rel")
+
+    def __init__(self, rel: ReverseRelation) -> None:
+        self.rel = rel
+        self.cache = _CACHE + rel.name
+
+    def __get__(self, obj: Model | None, owner: type[Model]) -> Any:
+        if obj is None:
+            return self
+        try:
+            return obj.__dict__[self.cache]
+        except KeyError:
+            raise RelationNotLoaded(
+                f"{type(obj).__name__}.{self.rel.name} is not loaded: use prefetch_related"
+                f"({self.rel.name!r}) or 'await obj.fetch_related({self.rel.name!r})'"
+            ) from None
+
+
+class RelatedManager:
+    """``user.posts``: the rows of ``Post`` whose foreign key points at ``user``."""
+
+    __slots__ = ("field", "instance", "model", "name")
+
+    def __init__(self, instance: Model, model: type[Model], field: Field, name: str) -> None:
+        self.instance = instance
+        self.model = model
+        self.field = field
+        self.name = name
+
+    def _check_saved(self) -> Any:
+        pk = self.instance.pk
+        if pk is None:
+            raise ValueError(f"save the {type(self.instance).__name__} before using {self.name}")
+        return pk
+
+    def get_queryset(self) -> QuerySet[Any]:
+        pk = self._check_saved()
+        qs = self.model.objects.filter(**{self.field.attname: pk})
+        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
+        if cached is not None:
+            qs._result_cache = list(cached)
+        return qs
+
+    @property
+    def loaded(self) -> bool:
+        """True when the rows were prefetched (then iterating needs no query)."""
+        return self.name in self.instance.__dict__.get(PREFETCH, {})
+
+    def __iter__(self) -> Any:
+        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
+        if cached is None:
+            raise RelationNotLoaded(
+                f"{type(self.instance).__name__}.{self.name} is not prefetched: "
+                f"use 'await obj.{self.name}.all()' or prefetch_related({self.name!r})"
+            )
+        return iter(cached)
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def all(self) -> QuerySet[Any]:
+        return self.get_queryset()
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
+        return self.get_queryset().filter(*args, **kwargs)
+
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
+        return self.get_queryset().exclude(*args, **kwargs)
+
+    def order_by(self, *names: Any) -> QuerySet[Any]:
+        return self.get_queryset().order_by(*names)
+
+    async def count(self) -> int:
+        return await self.get_queryset().count()
+
+    async def create(self, **kwargs: Any) -> Any:
+        kwargs[self.field.attname] = self._check_saved()
+        return await self.model.objects.create(**kwargs)
+
+    async def add(self, *objs: Model) -> None:
+        """Point ``objs`` at the instance (saves them)."""
+        pk = self._check_saved()
+        for obj in objs:
+            setattr(obj, self.field.attname, pk)
+            obj.__dict__.pop(_CACHE + self.field.name, None)
+            await obj.save()
+
+    def __await__(self) -> Any:
+        return self.get_queryset().all().__await__()
+
+
+class ManyRelatedManager:
+    """``post.tags`` / ``tag.posts``: rows linked through the m2m through table."""
+
+    __slots__ = ("field", "instance", "name", "reverse", "src_attr", "target", "dst_attr")
+
+    def __init__(self, instance: Model, field: Field, reverse: bool, name: str) -> None:
+        self.instance = instance
+        self.field = field
+        self.reverse = reverse
+        self.name = name
+        src, dst = field.through_fields
+        through = field.through
+        src_attr = through._meta.by_name[src].attname
+        dst_attr = through._meta.by_name[dst].attname
+        if reverse:
+            self.target = field.model
+            self.src_attr, self.dst_attr = dst_attr, src_attr
+        else:
+            self.target = field.related_model
+            self.src_attr, self.dst_attr = src_attr, dst_attr
+
+    def _pk(self) -> Any:
+        pk = self.instance.pk
+        if pk is None:
+            raise ValueError(f"save the {type(self.instance).__name__} before using {self.name}")
+        return pk
+
+    def _through_qs(self) -> QuerySet[Any]:
+        return self.field.through.objects.filter(**{self.src_attr: self._pk()})
+
+    def get_queryset(self) -> QuerySet[Any]:
+        sub = self._through_qs().values_list(self.dst_attr, flat=True)
+        assert self.target is not None
+        qs = self.target.objects.filter(pk__in=sub)
+        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
+        if cached is not None:
+            qs._result_cache = list(cached)
+        return qs
+
+    @property
+    def loaded(self) -> bool:
+        return self.name in self.instance.__dict__.get(PREFETCH, {})
+
+    def __iter__(self) -> Any:
+        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
+        if cached is None:
+            raise RelationNotLoaded(
+                f"{type(self.instance).__name__}.{self.name} is not prefetched: "
+                f"use 'await obj.{self.name}.all()' or prefetch_related({self.name!r})"
+            )
+        return iter(cached)
+
+    def all(self) -> QuerySet[Any]:
+        return self.get_queryset()
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
+        return self.get_queryset().filter(*args, **kwargs)
+
+    async def count(self) -> int:
+        return await self._through_qs().count()
+
+    def _pks(self, objs: tuple[Any, ...]) -> list[Any]:
+        from covet.orm.base import Model
+
+        out = []
+        for o in objs:
+            if isinstance(o, Model):
+                if not isinstance(o, self.target):  # type: ignore[arg-type]
+                    raise TypeError(f"{self.name} takes {self.target.__name__} objects")  # type: ignore[union-attr]
+                if o.pk is None:
+                    raise ValueError(f"save {o!r} before adding it to {self.name}")
+                out.append(o.pk)
+            else:
+                out.append(o)
+        return out
+
+    async def add(self, *objs: Any) -> None:
+        """Link ``objs`` (instances or primary keys); already linked ones are skipped."""
+        pk = self._pk()
+        pks = self._pks(objs)
+        if not pks:
+            return
+        existing = set(await self._through_qs().filter(**{f"{self.dst_attr}__in": pks}).values_list(self.dst_attr, flat=True))
+        through = self.field.through
+        new = [through(**{self.src_attr: pk, self.dst_attr: p}) for p in dict.fromkeys(pks) if p not in existing]
+        if new:
+            await through.objects.bulk_create(new)
+        self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
+
+    async def remove(self, *objs: Any) -> None:
+        pks = self._pks(objs)
+        if pks:
+            await self._through_qs().filter(**{f"{self.dst_attr}__in": pks}).delete()
+        self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
+
+    async def clear(self) -> None:
+        await self._through_qs().delete()
+        self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
+
+    async def set(self, objs: list[Any]) -> None:
+        """Make the linked set exactly ``objs``."""
+        wanted = self._pks(tuple(objs))
+        current = set(await self._through_qs().values_list(self.dst_attr, flat=True))
+        drop = [p for p in current if p not in set(wanted)]
+        if drop:
+            await self._through_qs().filter(**{f"{self.dst_attr}__in": drop}).delete()
+        await self.add(*[p for p in wanted if p not in current])
+
+    async def create(self, **kwargs: Any) -> Any:
+        assert self.target is not None
+        obj = await self.target.objects.create(**kwargs)
+        await self.add(obj)
+        return obj
+
+    def __await__(self) -> Any:
+        return self.get_queryset().all().__await__()
+
+
+class ReverseManyDescriptor:
+    """Class attribute for ``user.posts`` (reverse FK) returning a :class:`RelatedManager`."""
+
+    __slots__ = ("rel",)
+
+    def __init__(self, rel: ReverseRelation) -> None:
+        self.rel = rel
+
+    def __get__(self, obj: Model | None, owner: type[Model]) -> Any:
+        if obj is None:
+            return self
+        return RelatedManager(obj, self.rel.model, self.rel.field, self.rel.name)
+
+
+class ManyToManyDescriptor:
+    """Class attribute for ``post.tags`` / ``tag.posts`` returning a :class:`ManyRelatedManager`."""
+
+    __slots__ = ("field", "name", "reverse")
+
+    def __init__(self, field: Field, reverse: bool, name: str) -> None:
+        self.field = field
+        self.reverse = reverse
+        self.name = name
+
+    def __get__(self, obj: Model | None, owner: type[Model]) -> Any:
+        if obj is None:
+            return self
+        return ManyRelatedManager(obj, self.field, self.reverse, self.name)
+
+    def __set__(self, obj: Model, value: Any) -> None:
+        raise AttributeError(f"use 'await obj.{self.name}.set([...])' to change a many-to-many relation")

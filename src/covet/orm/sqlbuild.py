@@ -1,0 +1,290 @@
+"""Turn a QuerySet's state into ``covet.db.sql`` nodes: field paths -> joins, lookups ->
+conditions, Q trees, F expressions, aggregates, select_related column layout.
+
+Every name a user gives (filter keys, order_by, values, F) is resolved against the
+model's ``_meta``: an unknown name raises :class:`~covet.orm.exceptions.FieldError`, so
+no user string ever reaches the SQL text except as a quoted, known identifier.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from covet.db.sql.nodes import (
+    And,
+    Column,
+    Expr,
+    Not,
+    Or,
+    Select,
+    Table,
+)
+from covet.orm.exceptions import FieldError
+from covet.orm.expressions import Aggregate, Expression, F, OrderBy, Q
+from covet.orm.lookups import LOOKUPS, build_lookup
+
+if TYPE_CHECKING:
+    from covet.orm.base import Model
+    from covet.orm.fields import Field
+    from covet.orm.query import QueryState
+
+__all__ = ("QueryBuilder", "RelatedLayout")
+
+
+class _Join:
+    __slots__ = ("model", "table")
+
+    def __init__(self, table: Table, model: type[Model]) -> None:
+        self.table = table
+        self.model = model
+
+
+class RelatedLayout:
+    """Where a select_related model's columns sit in a row: ``row[start:end]``."""
+
+    __slots__ = ("children", "end", "field", "model", "start")
+
+    def __init__(self, field: Field, model: type[Model], start: int, end: int) -> None:
+        self.field = field
+        self.model = model
+        self.start = start
+        self.end = end
+        self.children: list[RelatedLayout] = []
+
+
+class QueryBuilder:
+    """Builds one statement for one model; resolves names, owns the joins."""
+
+    def __init__(self, model: type[Model], annotations: dict[str, Expression] | None = None) -> None:
+        self.model = model
+        self.meta = model._meta
+        self.base = Table(self.meta.table)
+        self.select = Select((), self.base)
+        self._joins: dict[tuple[str, ...], _Join] = {}
+        self.annotations = annotations or {}
+        self._annotation_exprs: dict[str, Expr] = {}
+        self.has_aggregate = False
+
+    # -- joins ------------------------------------------------------------------------
+    def _alias(self, path: tuple[str, ...]) -> str:
+        alias = "__".join(path)
+        return alias if alias != self.meta.table else alias + "_1"
+
+    def _join(self, path: tuple[str, ...], table_name: str, on: Any, model: type[Model], kind: str) -> Table:
+        existing = self._joins.get(path)
+        if existing is not None:
+            return existing.table
+        tbl = Table(table_name, self._alias(path))
+        self.select.join(tbl, on(tbl), kind)
+        self._joins[path] = _Join(tbl, model)
+        return tbl
+
+    def join_relation(
+        self, table: Table, model: type[Model], name: str, path: tuple[str, ...]
+    ) -> tuple[Table, type[Model], Field | None]:
+        """Join from ``table`` (of ``model``) across relation ``name``; returns the new table."""
+        meta = model._meta
+        field = meta.by_name.get(name)
+        if field is not None and field.relation is not None:
+            target = field.related_model
+            assert target is not None
+            tmeta = target._meta
+            if field.is_m2m:
+                through = field.through
+                src_fk, dst_fk = _through_fks(field)
+                mid = self._join(
+                    (*path[:-1], path[-1] + "__through"),
+                    through._meta.table,
+                    lambda t: Column(src_fk.column, t) == Column(meta.pk.column, table),
+                    through,
+                    "LEFT",
+                )
+                tbl = self._join(
+                    path,
+                    tmeta.table,
+                    lambda t: Column(tmeta.pk.column, t) == Column(dst_fk.column, mid),
+                    target,
+                    "LEFT",
+                )
+                return tbl, target, None
+            kind = "LEFT" if field.nullable else "INNER"
+            tbl = self._join(
+                path,
+                tmeta.table,
+                lambda t: Column(tmeta.pk.column, t) == Column(field.column, table),
+                target,
+                kind,
+            )
+            return tbl, target, field
+        rel = meta.get_reverse(name)
+        if rel is None:
+            raise self._unknown(model, name)
+        src = rel.model  # the model declaring the field
+        fld = rel.field
+        if fld.is_m2m:
+            through = fld.through
+            src_fk, dst_fk = _through_fks(fld)
+            mid = self._join(
+                (*path[:-1], path[-1] + "__through"),
+                through._meta.table,
+                lambda t: Column(dst_fk.column, t) == Column(meta.pk.column, table),
+                through,
+                "LEFT",
+            )
+            tbl = self._join(
+                path,
+                src._meta.table,
+                lambda t: Column(src._meta.pk.column, t) == Column(src_fk.column, mid),
+                src,
+                "LEFT",
+            )
+            return tbl, src, None
+        tbl = self._join(
+            path,
+            src._meta.table,
+            lambda t: Column(fld.column, t) == Column(meta.pk.column, table),
+            src,
+            "LEFT",
+        )
+        return tbl, src, None
+
+    def _unknown(self, model: type[Model], name: str) -> FieldError:
+        meta = model._meta
+        choices = sorted([*meta.by_name, *(r.name for r in meta.related_objects)])
+        return FieldError(
+            f"cannot resolve {name!r} into a field of {model.__name__}; choices: {', '.join(choices)}"
+        )
+
+    # -- name resolution --------------------------------------------------------------
+    def resolve_path(self, parts: list[str]) -> tuple[Expr, Field | None, type[Model]]:
+        """Resolve ``["author", "email"]`` to a column (joining as needed)."""
+        table, model = self.base, self.model
+        path: tuple[str, ...] = ()
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            meta = model._meta
+            field = meta.pk if part == "pk" else (meta.by_name.get(part) or meta.by_attname.get(part))
+            if field is not None and (field.relation is None or part == field.attname != field.name):
+                if not last:
+                    raise FieldError(f"{model.__name__}.{field.name} is not a relation; cannot follow {parts[i + 1]!r}")
+                return Column(field.column, table, field.kind), field, model
+            if field is not None and not field.is_m2m:
+                if last:
+                    return Column(field.column, table, field.kind), field, model
+                nxt = parts[i + 1]
+                target = field.related_model
+                assert target is not None
+                if i + 1 == len(parts) - 1 and nxt in ("pk", target._meta.pk.name):
+                    return Column(field.column, table, field.kind), field, model
+            path = (*path, part)
+            table, model, _ = self.join_relation(table, model, part, path)
+            if last:
+                pk = model._meta.pk
+                return Column(pk.column, table, pk.kind), pk, model
+        raise FieldError("empty field path")
+
+    def resolve_ref(self, name: str) -> Expr:
+        """Resolve an ``F()`` name: an annotation or a (possibly related) field."""
+        if name in self.annotations:
+            return self.annotation_expr(name)
+        expr, _, _ = self.resolve_path(name.split("__"))
+        return expr
+
+    def annotation_expr(self, name: str) -> Expr:
+        expr = self._annotation_exprs.get(name)
+        if expr is None:
+            ann = self.annotations[name]
+            if isinstance(ann, Aggregate):
+                self.has_aggregate = True
+            expr = self._annotation_exprs[name] = ann.resolve(self)
+        return expr
+
+    # -- filters ------------------------------------------------------------------------
+    def build_filter(self, key: str, value: Any) -> Expr:
+        if not isinstance(key, str) or not key:
+            raise FieldError(f"invalid filter keyword {key!r}")
+        parts = key.split("__")
+        lookup = "exact"
+        if len(parts) > 1 and parts[-1] in LOOKUPS:
+            lookup = parts.pop()
+        if parts[0] in self.annotations and len(parts) == 1:
+            col: Expr = self.annotation_expr(parts[0])
+            field = None
+        else:
+            col, field, _ = self.resolve_path(parts)
+        if isinstance(value, Expression):
+            value = value.resolve(self)
+        return build_lookup(col, field, lookup, value, self)
+
+    def build_q(self, q: Q, aggregate: bool = False) -> Expr:
+        parts: list[Expr] = []
+        for child in q.children:
+            if isinstance(child, Q):
+                parts.append(self.build_q(child, aggregate))
+            else:
+                parts.append(self.build_filter(child[0], child[1]))
+        expr: Expr
+        if not parts:
+            expr = And()
+        elif len(parts) == 1:
+            expr = parts[0]
+        else:
+            expr = And(*parts) if q.connector == Q.AND else Or(*parts)
+        return Not(expr) if q.negated else expr
+
+    def build_where(self, filters: list[Q]) -> Expr | None:
+        conds = [self.build_q(q) for q in filters if q.children]
+        if not conds:
+            return None
+        return conds[0] if len(conds) == 1 else And(*conds)
+
+    # -- ordering -----------------------------------------------------------------------
+    def order_item(self, item: str | OrderBy | F) -> tuple[Expr, bool]:
+        if isinstance(item, OrderBy):
+            return item.expr.resolve(self), item.descending
+        if isinstance(item, Expression):
+            return item.resolve(self), False
+        if not isinstance(item, str) or not item:
+            raise FieldError(f"invalid order_by term {item!r}")
+        desc = item.startswith("-")
+        name = item[1:] if desc or item.startswith("+") else item
+        return self.resolve_ref(name), desc
+
+    # -- select_related -------------------------------------------------------------------
+    def add_model_columns(self, table: Table, model: type[Model]) -> tuple[int, int]:
+        start = len(self.select.columns)
+        self.select.columns.extend(Column(f.column, table) for f in model._meta.fields)
+        return start, len(self.select.columns)
+
+    def add_select_related(self, names: list[str]) -> list[RelatedLayout]:
+        layouts: dict[tuple[str, ...], RelatedLayout] = {}
+        roots: list[RelatedLayout] = []
+        for dotted in names:
+            parts = dotted.split("__")
+            table, model = self.base, self.model
+            path: tuple[str, ...] = ()
+            parent: RelatedLayout | None = None
+            for part in parts:
+                field = model._meta.by_name.get(part)
+                if field is None or field.relation is None or field.is_m2m:
+                    raise FieldError(
+                        f"select_related: {part!r} is not a foreign key or one-to-one field of {model.__name__}"
+                    )
+                path = (*path, part)
+                table, model, _ = self.join_relation(table, model, part, path)
+                layout = layouts.get(path)
+                if layout is None:
+                    start, end = self.add_model_columns(table, model)
+                    layout = layouts[path] = RelatedLayout(field, model, start, end)
+                    (parent.children if parent is not None else roots).append(layout)
+                parent = layout
+        return roots
+
+
+def _through_fks(field: Field) -> tuple[Field, Field]:
+    """The (source, target) foreign keys of an m2m field's through model."""
+    through = field.through
+    src_name, dst_name = field.through_fields
+    tmeta = through._meta
+    return tmeta.by_name[src_name], tmeta.by_name[dst_name]
+
