@@ -59,7 +59,7 @@ def test_clear_deletes_entry_and_cookie() -> None:
 
 
 def test_forged_and_unknown_ids_give_empty_session() -> None:
-    c, store = make()
+    c, _store = make()
     unknown = Signer(SECRET, salt="covet.sessions.id").sign(b"no-such-id")
     assert c.get("/get", headers={"cookie": f"session={unknown}"}).json()["session"] == {}
     assert c.get("/get", headers={"cookie": "session=forged.value"}).json()["session"] == {}
