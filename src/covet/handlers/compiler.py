@@ -21,7 +21,7 @@ from covet.http.request import Request
 from .errors import MISSING, Invalid, render_details
 from .extract import extract_params, media_type_of, read_body, too_deep
 from .foreign import BadJSON, loads
-from .plan import Plan, Slot, build_plan, decode_whole
+from .plan import Plan, Slot, build_plan
 from .responses import Responder, build_responder
 
 __all__ = ("compile_route", "compile_websocket_route")
@@ -34,8 +34,8 @@ def compile_route(route: Any, app: Any) -> ASGIApp:
     plan = build_plan(route, app)
     respond = build_responder(route, plan.endpoint.return_annotation, plan.endpoint.name)
     base = _fast_app(plan, respond) if _is_simple(plan) else _general_app(plan, respond, app)
-    if not hasattr(app, "dependency_overrides"):
-        return base
+    if not hasattr(app, "dependency_overrides") or len(plan.slots) == 1:
+        return base  # no dependency anywhere: overrides cannot change anything
     cache: dict[Any, ASGIApp] = {}
 
     async def endpoint_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,7 +52,7 @@ def compile_websocket_route(route: Any, app: Any) -> ASGIApp:
     """The ASGI app for a websocket route, injecting ``WebSocket``, params and dependencies."""
     plan = build_plan(route, app, websocket=True)
     base = _websocket_app(plan, app)
-    if not hasattr(app, "dependency_overrides"):
+    if not hasattr(app, "dependency_overrides") or len(plan.slots) == 1:
         return base
     cache: dict[Any, ASGIApp] = {}
 
@@ -116,6 +116,26 @@ def _fast_app(plan: Plan, respond: Responder) -> ASGIApp:
 
         return no_params
 
+    if body_field is None and all(p.location == "path" and p.fast_type for p in params):
+        names = [(p.name, p.alias, p.fast_type) for p in params]
+
+        async def path_only(scope: Scope, receive: Receive, send: Send) -> None:
+            pp = scope["path_params"]
+            kwargs: dict[str, Any] = {}
+            for pname, alias, tp in names:
+                value = pp.get(alias)
+                if type(value) is not tp:  # convertor gave another type: validate them all
+                    kwargs = {}
+                    errors = extract_params(params, scope, kwargs, {}, None)
+                    if errors:
+                        raise ValidationError(errors)
+                    break
+                kwargs[pname] = value
+            result = await call(**kwargs) if is_async else await run_in_threadpool(call, **kwargs)
+            await respond(result, scope, receive, send, None)
+
+        return path_only
+
     if body_field is None:
 
         async def params_only(scope: Scope, receive: Receive, send: Send) -> None:
@@ -145,6 +165,11 @@ def _fast_app(plan: Plan, respond: Responder) -> ASGIApp:
 
 
 def _check_json_type(scope: Scope) -> None:
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            if value == b"application/json":
+                return
+            break
     media = media_type_of(scope)
     if media and media != "application/json" and not media.endswith("+json"):
         raise HTTPException(400, f"Expected a JSON body (Content-Type: application/json), got {media!r}")
@@ -161,9 +186,15 @@ def _whole_body(
         return errors
     _check_json_type(scope)
     try:
-        kwargs[name] = decode_whole(plan, body)
+        kwargs[name] = plan.body_decoder(body)  # type: ignore[misc]
     except Invalid as exc:
         errors = (errors or []) + render_details("body", exc.errors)
+    except plan.body_errors as exc:
+        assert plan.body_convert is not None
+        converted = plan.body_convert(exc, body)
+        if not isinstance(converted, Invalid):
+            raise converted from None
+        errors = (errors or []) + render_details("body", converted.errors)
     except RecursionError:
         raise BadJSON("JSON body is nested too deeply") from None
     return errors

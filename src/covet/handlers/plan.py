@@ -16,10 +16,12 @@ from covet.exceptions import ImproperlyConfigured
 from covet.http.limits import DEFAULT_LIMITS
 
 from .analysis import Dependant, ParamField, analyze, body_model_kind, callable_name
+from .extract import too_deep
+from .foreign import BadJSON, loads
 from .params import Depends, Security
 from .validation import compile_validator
 
-__all__ = ("Plan", "Slot", "build_plan", "decode_whole")
+__all__ = ("Plan", "Slot", "build_plan")
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -46,8 +48,9 @@ class Plan:
     dependants: list[Dependant]  # roots: app deps, route deps, endpoint
     body_fields: list[ParamField]
     body_mode: str  # none whole embedded form
-    body_decoder: Callable[[bytes], Any] | None
-    body_loads: bool  # whole mode decodes with _json.loads first (stdlib validator)
+    body_decoder: Callable[[bytes], Any] | None  # whole mode: bytes -> value
+    body_errors: tuple[type[BaseException], ...]  # native errors body_decoder may raise
+    body_convert: Callable[[Any, bytes], Exception] | None  # native error -> Invalid / BadJSON
     max_body: int
     max_depth: int
     needs_request: bool
@@ -142,13 +145,15 @@ def build_plan(
         )
     mode = "none"
     decoder: Callable[[bytes], Any] | None = None
-    loads_first = False
+    native: tuple[type[BaseException], ...] = ()
+    convert: Callable[[Any, bytes], Exception] | None = None
     if kinds & {"form", "file"}:
         mode = "form"
     elif body_fields:
         if len(body_fields) == 1 and not body_fields[0].embed:
             mode = "whole"
-            decoder, loads_first = _whole_decoder(body_fields[0])
+            limits = getattr(app, "limits", None) or DEFAULT_LIMITS
+            decoder, native, convert = _whole_decoder(body_fields[0], limits.max_json_depth)
         else:
             mode = "embedded"
             for f in body_fields:
@@ -161,7 +166,8 @@ def build_plan(
         body_fields=body_fields,
         body_mode=mode,
         body_decoder=decoder,
-        body_loads=loads_first,
+        body_errors=native,
+        body_convert=convert,
         max_body=limits.max_body_size,
         max_depth=limits.max_json_depth,
         needs_request=mode == "form" or bool(special_kinds & {"request", "connection"}),
@@ -169,13 +175,23 @@ def build_plan(
     )
 
 
-def _whole_decoder(field: ParamField) -> tuple[Callable[[bytes], Any], bool]:
+def _whole_decoder(
+    field: ParamField, max_depth: int
+) -> tuple[Callable[[bytes], Any], tuple[type[BaseException], ...], Callable[[Any, bytes], Exception] | None]:
     kind = body_model_kind(field.annotation)
     if kind is not None and not field.constraints:
         from .foreign import json_decoder
 
-        return json_decoder(field.annotation, kind), False
-    return field.validator, True
+        return json_decoder(field.annotation, kind)
+    validate = field.validator
+
+    def stdlib_decode(body: bytes) -> Any:
+        data = loads(body)
+        if too_deep(body, data, max_depth):
+            raise BadJSON(f"JSON body nested too deeply (limit {max_depth})")
+        return validate(data)
+
+    return stdlib_decode, (), None
 
 
 def _adapt_embedded(field: ParamField) -> None:
@@ -183,20 +199,3 @@ def _adapt_embedded(field: ParamField) -> None:
     kind = body_model_kind(field.annotation)
     if kind in ("pydantic", "msgspec"):
         field.validator = compile_validator(field.annotation)
-
-
-def decode_whole(plan: Plan, body: bytes) -> Any:
-    """Decode + validate the whole body (raises Invalid / HTTPException)."""
-    assert plan.body_decoder is not None
-    if not plan.body_loads:
-        return plan.body_decoder(body)
-    from .extract import too_deep
-    from .foreign import loads
-
-    data = loads(body)
-    if too_deep(body, data, plan.max_depth):
-        from .foreign import BadJSON
-
-        raise BadJSON(f"JSON body nested too deeply (limit {plan.max_depth})")
-    return plan.body_decoder(data)
-

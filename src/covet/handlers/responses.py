@@ -129,7 +129,7 @@ def build_responder(route: Any, return_annotation: Any, endpoint_name: str) -> R
     async def respond(
         result: Any, scope: Scope, receive: Receive, send: Send, background: BackgroundTasks | None
     ) -> None:
-        if isinstance(result, Response):
+        if type(result) is not dict and isinstance(result, Response):
             if background is not None and background.tasks:
                 if result.background is None:
                     result.background = background

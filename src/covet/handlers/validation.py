@@ -595,8 +595,11 @@ def _struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validat
 
     def struct(value: Any) -> Any:
         if type(value) is not dict:
-            if kind == "dataclass" and (type(value) is tp if fa else isinstance(value, tp)):
-                return value
+            if kind == "dataclass":
+                if fa and type(value) is tp:  # built by the handler itself: copy the fields out
+                    return {key: getattr(value, fname) for fname, key, *_ in specs}
+                if not fa and isinstance(value, tp):
+                    return value
             if kind == "class" and not fa and isinstance(value, tp):
                 return value
             if isinstance(value, dict):
