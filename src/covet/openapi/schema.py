@@ -172,6 +172,8 @@ class SchemaRegistry:
         self._wanted: dict[str, tuple[str, str]] = {}  # key -> (short name, qualified name)
         self._fixed: dict[str, dict[str, Any]] = {}  # externally named components
         self._keep_alive: list[Any] = []  # unhashable objects keyed by id()
+        self._owner: dict[str, Any] = {}  # key -> the type (or object id) it describes
+        self._modes: dict[str, SchemaMode] = {}  # key -> mode it was built for
 
     # -- public -------------------------------------------------------------------------
 
@@ -180,9 +182,25 @@ class SchemaRegistry:
         return self._schema(annotation, mode)
 
     def components(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-        """Settle component names: return ``(schemas by name, placeholder -> ref)``."""
+        """Settle component names: return ``(schemas by name, placeholder -> ref)``.
+
+        A type met in both modes is one component when both schemas agree, otherwise
+        two (``Name-Input`` and ``Name-Output``).
+        """
+        rep = self._merge_modes()
+        by_owner: dict[Any, list[str]] = {}
+        for key in sorted(set(rep.values()), key=int):
+            by_owner.setdefault(self._owner[key], []).append(key)
+        wanted: dict[str, tuple[str, str]] = {}
+        for keys in by_owner.values():
+            for key in keys:
+                short, qualified = self._wanted[key]
+                if len(keys) > 1:
+                    suffix = "-Input" if self._modes[key] == "validation" else "-Output"
+                    short, qualified = short + suffix, qualified + suffix
+                wanted[key] = (short, qualified)
         by_short: dict[str, list[str]] = {}
-        for key, (short, _qualified) in sorted(self._wanted.items(), key=lambda kv: kv[1]):
+        for key, (short, _qualified) in sorted(wanted.items(), key=lambda kv: kv[1]):
             by_short.setdefault(short, []).append(key)
         names: dict[str, str] = {}
         taken = set(self._fixed)
@@ -191,18 +209,35 @@ class SchemaRegistry:
                 names[keys[0]] = short
                 continue
             for key in keys:
-                name = base = self._wanted[key][1]
+                name = base = wanted[key][1]
                 n = 2
                 while name in taken or name in names.values():
                     name, n = f"{base}_{n}", n + 1
                 names[key] = name
-        taken.update(names.values())
-        refs = {_PLACEHOLDER + key: REF_PREFIX + name for key, name in names.items()}
-        out = {name: self._fixed[name] for name in self._fixed}
+        refs = {_PLACEHOLDER + key: REF_PREFIX + names[rep[key]] for key in rep}
+        out = dict(self._fixed)
         for key, name in names.items():
             out[name] = self._schemas[key]
         schemas = {name: resolve_refs(out[name], refs) for name in sorted(out)}
         return schemas, refs
+
+    def _merge_modes(self) -> dict[str, str]:
+        """Map each key to the key of an equal schema of the same type (a fixpoint)."""
+        rep = {key: key for key in self._schemas}
+        changed = True
+        while changed:
+            changed = False
+            mapping = {_PLACEHOLDER + k: _PLACEHOLDER + r for k, r in rep.items()}
+            seen: dict[tuple[Any, str], str] = {}
+            for key in sorted((k for k, r in rep.items() if k == r), key=int):
+                canonical = repr(resolve_refs(self._schemas[key], mapping))
+                first = seen.setdefault((self._owner[key], canonical), key)
+                if first != key:
+                    for other, target in rep.items():
+                        if target == key:
+                            rep[other] = first
+                    changed = True
+        return rep
 
     def reserve_fixed_name(self, name: str, schema: dict[str, Any], suffix: str) -> str:
         """Claim an exact component name for a library-named schema (pydantic, msgspec).
@@ -237,6 +272,7 @@ class SchemaRegistry:
         if key is None:
             key = f"{len(self._keys)}"
             self._keys[ident] = key
+            self._owner[key], self._modes[key] = ident[0], mode
             short = _NAME_OK.sub("_", name)
             module = getattr(obj, "__module__", "") or ""
             self._wanted[key] = (short, _NAME_OK.sub("_", f"{module}.{short}" if module else short))
@@ -347,6 +383,7 @@ class SchemaRegistry:
         if key is None:
             key = f"{len(self._keys)}"
             self._keys[ident] = key
+            self._owner[key], self._modes[key] = tp, mode
             self._wanted[key] = _names_for(tp)
             self._schemas[key] = {}  # reserve: recursive references resolve to this key
             self._schemas[key] = build()
