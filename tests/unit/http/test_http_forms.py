@@ -185,6 +185,11 @@ async def test_files_closed_when_parse_fails(asgi: Any) -> None:
         (None, f"junk--{BOUNDARY}\r\n".encode()),
         (None, b"no boundary anywhere " * 4000),
     ],
+    ids=[
+        "no-boundary", "empty-boundary", "long-boundary", "truncated", "empty-body", "header-no-colon",
+        "no-disposition", "not-form-data", "no-name", "no-headers", "garbage-after-boundary",
+        "boundary-mid-line", "huge-preamble",
+    ],
 )
 async def test_malformed_multipart_is_400(asgi: Any, ctype: str | None, body: bytes) -> None:
     with pytest.raises(HTTPException) as exc:
