@@ -1,0 +1,140 @@
+"""The same Covet app behaves the same under the built-in server, uvicorn, hypercorn and granian.
+
+Each server runs as a subprocess on a free port; httpx and the websockets package are
+the clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+websockets = pytest.importorskip("websockets")
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+APP = "tests.e2e.core.core_app:app"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _command(server: str, port: int) -> list[str]:
+    if server == "builtin":
+        return [sys.executable, "-m", "covet.cli.main", "run", APP, "--host", "127.0.0.1",
+                "--port", str(port), "--server", "builtin", "--log-level", "warning"]
+    if server == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
+                "--log-level", "warning"]
+    if server == "hypercorn":
+        return [sys.executable, "-m", "hypercorn", APP, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    granian = shutil.which("granian") or str(Path(sys.executable).parent / "granian")
+    return [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--no-access-log", APP]
+
+
+def _available(server: str) -> bool:
+    if server == "builtin":
+        try:
+            import covet.cli.main  # noqa: F401
+            import covet.server  # noqa: F401
+        except ImportError:
+            return False
+        return True
+    if server == "granian":
+        return bool(shutil.which("granian") or (Path(sys.executable).parent / "granian").exists())
+    import importlib.util
+
+    return importlib.util.find_spec(server) is not None
+
+
+@pytest.fixture(params=["builtin", "uvicorn", "hypercorn", "granian"], scope="module")
+def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    server = request.param
+    if not _available(server):
+        if os.environ.get("CI", "").lower() in ("1", "true"):
+            pytest.fail(f"{server} is not installed")
+        pytest.skip(f"{server} is not installed")
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen(_command(server, port), cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            pytest.fail(f"{server} exited early:\n{out[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(f"{server} did not start listening on {port}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+pytestmark = pytest.mark.e2e
+
+
+def test_http_behaviour(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        r = client.get("/plain")
+        assert (r.status_code, r.text) == (200, "Hello, World!")
+        assert r.headers["content-type"] == "text/plain; charset=utf-8"
+        assert client.get("/users/7", params={"verbose": "true"}).json() == {"id": 7, "verbose": True}
+        assert client.get("/users/x").status_code == 404
+        r = client.put("/users/7")
+        assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, OPTIONS"
+        head = client.head("/plain")
+        assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == "13"
+        r = client.post("/items", json={"name": "widget", "price": 9.99})
+        assert r.status_code == 201 and r.json() == {"name": "widget", "price": 9.99}
+        bad = client.post("/items", json={"name": "widget", "price": "free"})
+        assert bad.status_code == 422 and bad.json()["details"][0]["field"] == "body.price"
+        assert client.post("/items", content=b"{oops", headers={"content-type": "application/json"}).status_code == 400
+        assert client.get("/forbidden").json()["error"] == "nope"
+        assert client.get("/stream").text == "".join(f"chunk{i}\n" for i in range(5))
+        big = b"x" * 300_000
+        assert client.post("/echo", content=big).text == str(len(big))
+        too_big = client.post("/echo", content=b"x" * (2 * 1024 * 1024))
+        assert too_big.status_code == 413
+
+
+def test_keep_alive_reuses_connection(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        for i in range(20):
+            assert client.get(f"/users/{i}").json()["id"] == i
+
+
+def test_websocket(base_url: str) -> None:
+    async def run() -> None:
+        url = base_url.replace("http://", "ws://") + "/ws/lobby"
+        async with websockets.connect(url) as ws:
+            await ws.send(json.dumps({"hi": 1}))
+            assert json.loads(await ws.recv()) == {"room": "lobby", "echo": {"hi": 1}}
+
+    asyncio.run(run())
