@@ -53,7 +53,7 @@ def two_servers(redis_url: str, redis_prefix: str) -> Iterator[list[str]]:
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
         for port in ports
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
