@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
@@ -57,6 +57,23 @@ def get_database(alias: str | None = None) -> Database:
     except KeyError:
         raise ImproperlyConfigured(
             f"no database registered as {alias!r}; known: {sorted(_registry)}"
+        ) from None
+
+
+_schema_managers: dict[str, Any] = {}
+
+
+def register_schema_manager(create_all: Any, drop_all: Any) -> None:
+    """Called by ``covet.orm`` on import: the db layer never imports the ORM itself."""
+    _schema_managers.update(create_all=create_all, drop_all=drop_all)
+
+
+def _schema_manager(name: str) -> Any:
+    try:
+        return _schema_managers[name]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"Database.{name}() creates the tables of covet.orm models: define (import) your models first"
         ) from None
 
 
@@ -245,6 +262,17 @@ class Database:
             pool.terminate()
         self._primary, self._replicas, self._force_conn = None, [], None
 
+    async def create_all(self) -> None:
+        """Create the tables of every model bound to this database (needs ``covet.orm``).
+
+        For tests and quick starts; real applications use migrations.
+        """
+        await _schema_manager("create_all")(self)
+
+    async def drop_all(self) -> None:
+        """Drop the tables of every model bound to this database, dependents first."""
+        await _schema_manager("drop_all")(self)
+
     async def __aenter__(self) -> Database:
         await self.connect()
         return self
@@ -399,8 +427,9 @@ class Database:
             raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
         conn = self._bound_connection()
         if conn is not None:
-            async for row in conn.iterate(sql, params, chunk_size=chunk_size):
-                yield row
+            async with aclosing(conn.iterate(sql, params, chunk_size=chunk_size)) as rows:
+                async for row in rows:
+                    yield row
             return
         await self._ready()
         pool = self._pool_for(using, _is_read(sql))
@@ -408,8 +437,9 @@ class Database:
         held = Connection(self, raw, pool)
         discard = True
         try:
-            async for row in held.iterate(sql, params, chunk_size=chunk_size):
-                yield row
+            async with aclosing(held.iterate(sql, params, chunk_size=chunk_size)) as rows:
+                async for row in rows:
+                    yield row
             discard = raw.broken
         except (DatabaseError, GeneratorExit):
             discard = raw.broken

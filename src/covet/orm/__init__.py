@@ -16,6 +16,9 @@ from covet.orm.manager import Manager
 from covet.orm.query import QuerySet
 from covet.orm.relations import ForeignKey, ManyToMany, OneToOne
 from covet.orm.schema import SchemaObject
+from covet.db.database import register_schema_manager
+
+register_schema_manager(create_all, drop_all)
 
 __all__ = (
     "JSON",
