@@ -1,0 +1,97 @@
+"""The full middleware stack under a real server (uvicorn) with a real client (httpx)."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from mw_e2e_server import serve
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with serve(1, MW_TRUSTED="127.0.0.1") as urls:
+        yield urls[0]
+
+
+def test_gzip_streaming_reaches_the_client_chunk_by_chunk(base_url: str) -> None:
+    decoder = zlib.decompressobj(31)
+    arrivals: list[tuple[float, bytes]] = []
+    start = time.monotonic()
+    with httpx.stream("GET", base_url + "/stream", headers={"accept-encoding": "gzip"}, timeout=10) as r:
+        assert r.headers["content-encoding"] == "gzip"
+        assert "content-length" not in r.headers
+        assert "Accept-Encoding" in r.headers["vary"]
+        for raw in r.iter_raw():
+            data = decoder.decompress(raw)
+            if data:
+                arrivals.append((time.monotonic() - start, data))
+    text = b"".join(d for _, d in arrivals)
+    assert text == b"first chunk " * 10 + b"second chunk " * 10
+    first_at = next(t for t, d in arrivals if d)
+    assert first_at < 0.9  # the first chunk was not held back until the 1 s sleep ended
+    assert arrivals[-1][0] >= 0.9
+
+
+def test_timeout_answers_504_with_the_request_id_as_trace_id(base_url: str) -> None:
+    r = httpx.get(base_url + "/slow", headers={"x-request-id": "e2e-trace-1"}, timeout=10)
+    assert r.status_code == 504
+    assert r.headers["x-request-id"] == "e2e-trace-1"
+    assert r.json() == {"error": "Request timed out", "trace_id": "e2e-trace-1"}
+
+
+def test_body_limit_on_declared_and_streamed_bodies(base_url: str) -> None:
+    assert httpx.post(base_url + "/upload", content=b"x" * 1000).json() == {"size": 1000}
+    declared = httpx.post(base_url + "/upload", content=b"x" * 70_000)
+    assert declared.status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b"y" * 16_384
+
+    streamed = httpx.post(base_url + "/upload", content=chunks(), timeout=10)
+    assert streamed.status_code == 413
+    assert "65536" in streamed.json()["error"]
+
+
+def test_proxy_headers_pick_the_right_most_untrusted_address(base_url: str) -> None:
+    r = httpx.get(base_url + "/whoami", headers={"x-forwarded-for": "6.6.6.6, 203.0.113.5", "x-forwarded-proto": "https"})
+    assert r.json()["client"] == "203.0.113.5"
+    assert r.json()["scheme"] == "https"
+    assert "strict-transport-security" in r.headers  # the app now sees https
+
+
+def test_cors_preflights(base_url: str) -> None:
+    ok = httpx.options(
+        base_url + "/me", headers={"origin": "https://spa.example", "access-control-request-method": "POST"}
+    )
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "https://spa.example"
+    assert ok.headers["access-control-allow-credentials"] == "true"
+    bad = httpx.options(
+        base_url + "/me", headers={"origin": "https://evil.example", "access-control-request-method": "POST"}
+    )
+    assert bad.status_code == 400
+    assert "access-control-allow-origin" not in bad.headers
+
+
+def test_session_and_csrf_flow(base_url: str) -> None:
+    with httpx.Client(base_url=base_url) as client:
+        me = client.get("/me")
+        assert me.headers["x-frame-options"] == "DENY"
+        token = me.json()["csrf"]
+        assert client.post("/login", data={"user": "bob"}).status_code == 403
+        assert client.post("/login", data={"user": "bob", "csrf_token": "forged"}).status_code == 403
+        r = client.post("/login", data={"user": "bob", "csrf_token": token})
+        assert r.status_code == 200, r.text
+        assert client.get("/me").json()["user"] == "bob"
+        assert client.post("/hook").json() == {"hooked": True}  # @csrf_exempt
+    # a tampered session cookie is an anonymous session, not an error
+    tampered = httpx.get(base_url + "/me", cookies={"session": "eyJ0IjoxLCJkIjp7InVzZXIiOiJhZG1pbiJ9fQ.AAAA"})
+    assert tampered.status_code == 200
+    assert tampered.json()["user"] is None
