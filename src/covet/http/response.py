@@ -300,9 +300,11 @@ class StreamingResponse(Response):
             await self._close_iterator()
             await send({"type": body_type, "body": b""})
         else:
-            disconnected = await _run_until_disconnect(self._stream(send, body_type), receive)
-            if disconnected:
+            try:
+                disconnected = await _run_until_disconnect(self._stream(send, body_type), receive)
+            finally:
                 await self._close_iterator()
+            if disconnected:
                 return
         if self.background is not None:
             await self.background()
@@ -324,6 +326,7 @@ async def _run_until_disconnect(work: Any, receive: Receive) -> bool:
     except BaseException:
         stream_task.cancel()
         listen_task.cancel()
+        await asyncio.gather(stream_task, listen_task, return_exceptions=True)
         raise
     if stream_task in done:
         listen_task.cancel()

@@ -95,19 +95,26 @@ class _Downstream:
 
     async def run(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
         try:
-            await app(scope, receive, self.queue.put)
+            await app(scope, receive, self.send)
         except BaseException as exc:
             # Never block here: drop an unread message so the consumer sees the error.
             if self.queue.full():
                 self.queue.get_nowait()
+                self.queue.task_done()
             self.queue.put_nowait(_Done(exc))
             if not isinstance(exc, Exception):
                 raise
         else:
             await self.queue.put(_Done(None))
 
+    async def send(self, message: Message) -> None:
+        """The inner app's ``send``: returns once the message has been taken (no read-ahead)."""
+        await self.queue.put(message)
+        await self.queue.join()
+
     async def next_message(self) -> Message | _Done:
         item = await self.queue.get()
+        self.queue.task_done()
         if isinstance(item, _Done):
             self.done_seen = True
         return item
