@@ -231,9 +231,10 @@ class StaticFiles:
         path = scope_path(scope)[1]
         found = self.lookup_path(path)
         if found is not None and stat.S_ISDIR(found[1].st_mode):
-            found = self._directory_index(scope, path, found[0])
-            if isinstance(found, Response):
-                return found
+            index = self._directory_index(scope, path, found[0])
+            if isinstance(index, Response):
+                return index
+            found = index
         if found is None:
             return self._not_found()
         return self._file_response(scope, *found)

@@ -99,10 +99,11 @@ class CacheMiddleware:
 
     def _base_key(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
         host = headers.get(b"host", b"").decode("latin-1").lower()
-        raw = "\n".join(
-            (scope.get("scheme", "http"), host, scope.get("root_path", "") + scope["path"],
-             scope.get("query_string", b"").decode("latin-1"))
-        )  # fmt: skip
+        root, path = scope.get("root_path", ""), scope["path"]
+        if root and not path.startswith(root):  # servers may or may not include root_path
+            path = root + path
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw = "\n".join((scope.get("scheme", "http"), host, path, query))
         return self.key_prefix + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
     @staticmethod
@@ -196,7 +197,7 @@ class CacheMiddleware:
         public = "public" in cc or "s-maxage" in cc
         if credentialed and not public:
             return None
-        ttl = _seconds(cc.get("s-maxage"))
+        ttl: float | None = _seconds(cc.get("s-maxage"))
         if ttl is None:
             ttl = _seconds(cc.get("max-age"))
         if ttl is None:

@@ -23,6 +23,7 @@ from covet import _json
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
 from covet.exceptions import HTTPException, ImproperlyConfigured
+from covet.http import Request
 
 from .algorithms import RateLimitResult, validate_algorithm
 from .backends import MemoryBackend, RateLimitBackend, RateLimitBackendError
@@ -55,9 +56,7 @@ def _check_key(key: KeySpec) -> KeySpec:
     return key
 
 
-def _request(scope: Scope, receive: Receive) -> Any:
-    from covet.http import Request
-
+def _request(scope: Scope, receive: Receive) -> Request:
     return Request(scope, receive)
 
 

@@ -147,7 +147,7 @@ class RedisBackend(RateLimitBackend):
             except ImportError as exc:  # pragma: no cover - redis is installed in CI
                 raise MissingDependency("redis", "redis") from exc
             self._client = aioredis.Redis.from_url(
-                self.url,
+                self.url or "redis://127.0.0.1:6379/0",
                 socket_timeout=self.socket_timeout,
                 socket_connect_timeout=self.socket_timeout,
             )
