@@ -19,8 +19,12 @@ __all__ = ("build_set_cookie", "parse_cookie_header")
 # RFC 6265 4.1.1 / RFC 9110 token: no CTLs, separators or spaces.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # cookie-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
-_COOKIE_VALUE = re.compile(r'[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"')
-_DOMAIN = re.compile(r"\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_COOKIE_VALUE = re.compile(
+    r'[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"'
+)
+_DOMAIN = re.compile(
+    r"\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
 # path-value = <any CHAR except CTLs or ";">; "," refused too (header folding).
 _PATH = re.compile(r"/[\x20-\x2B\x2D-\x3A\x3C-\x7E]*")
 _EXPIRES_TEXT = re.compile(r"[\x20-\x2B\x2D-\x3A\x3C-\x7E]+")
@@ -115,7 +119,9 @@ def build_set_cookie(
     if samesite is not None:
         canonical = _SAMESITE.get(str(samesite).lower())
         if canonical is None:
-            raise ValueError(f"Cookie samesite must be 'lax', 'strict', 'none' or None, got {samesite!r}")
+            raise ValueError(
+                f"Cookie samesite must be 'lax', 'strict', 'none' or None, got {samesite!r}"
+            )
         if canonical == "None" and not secure:
             raise ValueError("SameSite=None requires secure=True (browsers drop the cookie)")
         parts.append(f"SameSite={canonical}")

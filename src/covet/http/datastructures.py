@@ -42,9 +42,7 @@ class ImmutableMultiDict(Mapping[str, Any]):
 
     __slots__ = ("_dict", "_list")
 
-    def __init__(
-        self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None
-    ) -> None:
+    def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> None:
         if items is None:
             pairs: list[tuple[str, Any]] = []
         elif isinstance(items, ImmutableMultiDict):
@@ -94,11 +92,7 @@ class QueryParams(ImmutableMultiDict):
 
     def __init__(
         self,
-        items: str
-        | bytes
-        | Mapping[str, Any]
-        | Iterable[tuple[str, Any]]
-        | None = None,
+        items: str | bytes | Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     ) -> None:
         if isinstance(items, bytes):
             items = items.decode("latin-1")
@@ -162,7 +156,7 @@ class Headers(Mapping[str, str]):
         name = key.lower().encode("latin-1")
         return [v.decode("latin-1") for k, v in self._list if k == name]
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         name = key.lower().encode("latin-1")
         for k, v in self._list:
             if k == name:
@@ -252,7 +246,7 @@ class MutableHeaders(Headers):
         """Set ``key`` only if absent; return its (first) value."""
         existing = self.get(key)
         if existing is not None:
-            return existing  # type: ignore[no-any-return]
+            return existing
         self._list.append((_encode_name(key), _encode_value(value)))
         return value
 
@@ -272,7 +266,7 @@ class MutableHeaders(Headers):
         if vary.lower() not in present and "*" not in present:
             self["vary"] = f"{existing}, {vary}"
 
-    def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:  # type: ignore[misc]
+    def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:
         self.update(other)
         return self
 

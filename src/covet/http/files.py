@@ -124,7 +124,9 @@ class FileResponse(Response):
         self._headers = None
         self.body = b""
         if media_type is None:
-            media_type = mimetypes.guess_type(filename or self.path)[0] or "application/octet-stream"
+            media_type = (
+                mimetypes.guess_type(filename or self.path)[0] or "application/octet-stream"
+            )
         self.media_type = media_type
         raw = encode_headers(headers) if headers is not None else []
         if filename is not None:
@@ -160,7 +162,9 @@ class FileResponse(Response):
                 await self._send_not_modified(send)
                 return
             range_header = request_headers.get(b"range")
-            if range_header is not None and self._if_range_ok(request_headers, headers["etag"], last_modified):
+            if range_header is not None and self._if_range_ok(
+                request_headers, headers["etag"], last_modified
+            ):
                 try:
                     ranges = _parse_range(range_header.decode("latin-1"), size)
                 except _Unsatisfiable:
@@ -174,7 +178,9 @@ class FileResponse(Response):
 
         headers.setdefault("content-length", str(size))
         headers.setdefault("content-type", ctype)
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
         if method == "HEAD":
             await send({"type": "http.response.body", "body": b""})
         else:
@@ -211,13 +217,25 @@ class FileResponse(Response):
         return value == last_modified
 
     async def _send_not_modified(self, send: Send) -> None:
-        keep = {b"etag", b"last-modified", b"cache-control", b"content-location", b"date", b"expires", b"vary"}
+        keep = {
+            b"etag",
+            b"last-modified",
+            b"cache-control",
+            b"content-location",
+            b"date",
+            b"expires",
+            b"vary",
+        }
         raw = [(k, v) for k, v in self.raw_headers if k in keep]
         await send({"type": "http.response.start", "status": 304, "headers": raw})
         await send({"type": "http.response.body", "body": b""})
 
     async def _send_unsatisfiable(self, send: Send, size: int) -> None:
-        raw = [(k, v) for k, v in self.raw_headers if k not in (b"content-disposition", b"content-type", b"content-length")]
+        raw = [
+            (k, v)
+            for k, v in self.raw_headers
+            if k not in (b"content-disposition", b"content-type", b"content-length")
+        ]
         raw.append((b"content-range", b"bytes */%d" % size))
         raw.append((b"content-length", b"0"))
         await send({"type": "http.response.start", "status": 416, "headers": raw})
@@ -243,11 +261,14 @@ class FileResponse(Response):
             return
         boundary = secrets.token_hex(16).encode("ascii")
         part_heads = [
-            b"--%s\r\ncontent-type: %s\r\ncontent-range: bytes %d-%d/%d\r\n\r\n" % (boundary, ctype, s, e, size)
+            b"--%s\r\ncontent-type: %s\r\ncontent-range: bytes %d-%d/%d\r\n\r\n"
+            % (boundary, ctype, s, e, size)
             for s, e in ranges
         ]
         closing = b"--%s--\r\n" % boundary
-        length = sum(len(h) + (e - s + 1) + 2 for h, (s, e) in zip(part_heads, ranges, strict=True)) + len(closing)
+        length = sum(
+            len(h) + (e - s + 1) + 2 for h, (s, e) in zip(part_heads, ranges, strict=True)
+        ) + len(closing)
         self.raw_headers.append((b"content-type", b"multipart/byteranges; boundary=" + boundary))
         self.raw_headers.append((b"content-length", b"%d" % length))
         await send({"type": "http.response.start", "status": 206, "headers": self.raw_headers})
@@ -283,7 +304,13 @@ class FileResponse(Response):
                 if not data:
                     raise RuntimeError(f"File at path {self.path} shrank while being sent.")
                 remaining -= len(data)
-                await send({"type": "http.response.body", "body": data, "more_body": remaining > 0 or not last})
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": data,
+                        "more_body": remaining > 0 or not last,
+                    }
+                )
         finally:
             await run_in_threadpool(file.close)
 

@@ -81,25 +81,36 @@ async def parse_multipart(
                 elif isinstance(event, PartStart):
                     parts += 1
                     if parts > limits.max_form_parts:
-                        raise HTTPException(400, f"Too many multipart parts (limit {limits.max_form_parts})")
+                        raise HTTPException(
+                            400, f"Too many multipart parts (limit {limits.max_form_parts})"
+                        )
                     current_name = event.name
                     if event.filename is not None:
                         current_file = UploadFile(
                             filename=event.filename,
                             size=0,
-                            headers=Headers(raw=[(k.encode("latin-1", "replace"), v.encode("latin-1", "replace")) for k, v in event.headers]),
+                            headers=Headers(
+                                raw=[
+                                    (k.encode("latin-1", "replace"), v.encode("latin-1", "replace"))
+                                    for k, v in event.headers
+                                ]
+                            ),
                             spool_max_size=limits.spool_max_size,
                         )
                         items.append((current_name, current_file))
                     else:
                         fields += 1
                         if fields > limits.max_form_fields:
-                            raise HTTPException(400, f"Too many form fields (limit {limits.max_form_fields})")
+                            raise HTTPException(
+                                400, f"Too many form fields (limit {limits.max_form_fields})"
+                            )
                         field_chunks = []
                         field_size = 0
                         field_charset = "utf-8"
                         if event.content_type:
-                            field_charset = parse_options_header(event.content_type)[1].get("charset", "utf-8")
+                            field_charset = parse_options_header(event.content_type)[1].get(
+                                "charset", "utf-8"
+                            )
                 elif isinstance(event, PartEnd):
                     if current_file is not None:
                         await current_file.seek(0)

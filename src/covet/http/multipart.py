@@ -113,7 +113,9 @@ def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
             if sep:
                 _, _, encoded = encoded.partition("'")
                 try:
-                    extended[key[:-1]] = unquote(encoded, encoding=charset or "utf-8", errors="strict")
+                    extended[key[:-1]] = unquote(
+                        encoded, encoding=charset or "utf-8", errors="strict"
+                    )
                 except (LookupError, UnicodeDecodeError):
                     extended[key[:-1]] = unquote(encoded, encoding="latin-1")
         elif key:

@@ -102,7 +102,7 @@ class HTTPConnection:
     @property
     def path_params(self) -> dict[str, Any]:
         """Converted path parameters set by the router."""
-        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+        return self.scope.get("path_params", {})
 
     @_cached
     def cookies(self) -> dict[str, str]:
@@ -124,7 +124,7 @@ class HTTPConnection:
 
     @property
     def scheme(self) -> str:
-        return self.scope.get("scheme", "http")  # type: ignore[no-any-return]
+        return self.scope.get("scheme", "http")
 
     @_cached
     def state(self) -> State:
@@ -142,14 +142,18 @@ class HTTPConnection:
     def user(self) -> Any:
         """The authenticated user (needs an authentication middleware)."""
         if "user" not in self.scope:
-            raise AssertionError("AuthenticationMiddleware must be installed to access request.user")
+            raise AssertionError(
+                "AuthenticationMiddleware must be installed to access request.user"
+            )
         return self.scope["user"]
 
     @property
     def auth(self) -> Any:
         """Authentication credentials (needs an authentication middleware)."""
         if "auth" not in self.scope:
-            raise AssertionError("AuthenticationMiddleware must be installed to access request.auth")
+            raise AssertionError(
+                "AuthenticationMiddleware must be installed to access request.auth"
+            )
         return self.scope["auth"]
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
@@ -157,7 +161,9 @@ class HTTPConnection:
         target = self.scope.get("router") or self.scope.get("app")
         url_path_for = getattr(target, "url_path_for", None)
         if url_path_for is None:
-            raise RuntimeError("url_for() needs scope['router'] or scope['app'] with url_path_for()")
+            raise RuntimeError(
+                "url_for() needs scope['router'] or scope['app'] with url_path_for()"
+            )
         path = str(url_path_for(name, **path_params))
         base = str(self.base_url).rstrip("/")
         return URL(base + (path if path.startswith("/") else "/" + path))
@@ -186,7 +192,9 @@ class _FormContext:
 class Request(HTTPConnection):
     """An HTTP request: ``HTTPConnection`` plus the body."""
 
-    def __init__(self, scope: Scope, receive: Receive = _empty_receive, send: Send = _empty_send) -> None:
+    def __init__(
+        self, scope: Scope, receive: Receive = _empty_receive, send: Send = _empty_send
+    ) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Request needs an 'http' scope, got {scope['type']!r}")
         self.scope = scope
@@ -201,7 +209,7 @@ class Request(HTTPConnection):
 
     @property
     def method(self) -> str:
-        return self.scope["method"]  # type: ignore[no-any-return]
+        return self.scope["method"]
 
     def _content_length(self) -> int | None:
         for key, value in self.scope["headers"]:
@@ -243,7 +251,9 @@ class Request(HTTPConnection):
                         raise HTTPException(413, f"Request body too large (limit {limit} bytes)")
                     yield chunk
                 # Done on Content-Length: some servers send an extra empty message later.
-                if not message.get("more_body", False) or (expected is not None and received >= expected):
+                if not message.get("more_body", False) or (
+                    expected is not None and received >= expected
+                ):
                     return
             elif kind == "http.disconnect":
                 self._is_disconnected = True

@@ -197,7 +197,9 @@ class Response:
             await self.background()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status_code={self.status_code}, media_type={self.media_type!r})"
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, media_type={self.media_type!r})"
+        )
 
 
 class HTMLResponse(Response):
@@ -295,7 +297,9 @@ class StreamingResponse(Response):
         prefix = "" if scope["type"] == "http" else "websocket."
         body_type = prefix + "http.response.body"
         status = self.status_code
-        await send({"type": prefix + "http.response.start", "status": status, "headers": self.raw_headers})
+        await send(
+            {"type": prefix + "http.response.start", "status": status, "headers": self.raw_headers}
+        )
         if scope.get("method") == "HEAD" or not body_allowed(status):
             await self._close_iterator()
             await send({"type": body_type, "body": b""})
@@ -322,7 +326,9 @@ async def _run_until_disconnect(work: Any, receive: Receive) -> bool:
     stream_task = asyncio.ensure_future(work)
     listen_task = asyncio.ensure_future(_listen_for_disconnect(receive))
     try:
-        done, _ = await asyncio.wait({stream_task, listen_task}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {stream_task, listen_task}, return_when=asyncio.FIRST_COMPLETED
+        )
     except BaseException:
         stream_task.cancel()
         listen_task.cancel()

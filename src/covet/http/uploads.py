@@ -49,7 +49,7 @@ class UploadFile:
     @property
     def content_type(self) -> str | None:
         """The part's ``Content-Type`` header, if any."""
-        return self.headers.get("content-type")  # type: ignore[no-any-return]
+        return self.headers.get("content-type")
 
     @property
     def _in_memory(self) -> bool:
@@ -103,7 +103,9 @@ class FormData:
 
     def __init__(
         self,
-        items: Mapping[str, str | UploadFile] | Iterable[tuple[str, str | UploadFile]] | None = None,
+        items: Mapping[str, str | UploadFile]
+        | Iterable[tuple[str, str | UploadFile]]
+        | None = None,
     ) -> None:
         if items is None:
             pairs: list[tuple[str, str | UploadFile]] = []

@@ -62,7 +62,9 @@ class _CallNextResponse(StreamingResponse):
 
     __slots__ = ()
 
-    def __init__(self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: AsyncIterator[bytes]) -> None:
+    def __init__(
+        self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: AsyncIterator[bytes]
+    ) -> None:
         self.status_code = status_code
         self.media_type = None
         self.background = None
@@ -74,7 +76,9 @@ class _CallNextResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The downstream app watches for disconnects itself; listening here too would
         # steal its messages.
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
         async for chunk in self.body_iterator:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -141,7 +145,9 @@ class _Downstream:
                 self.finished = True
                 return
             elif kind == "http.response.zerocopy":
-                async for chunk in _read_fd(message["file"], message.get("offset"), message.get("count")):
+                async for chunk in _read_fd(
+                    message["file"], message.get("offset"), message.get("count")
+                ):
                     yield chunk
                 if not message.get("more_body", False):
                     self.finished = True
@@ -167,7 +173,8 @@ class _Downstream:
             await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if current is not None and current.cancelling():
+            cancelling = getattr(current, "cancelling", None)  # Python >= 3.11
+            if cancelling is not None and cancelling():
                 raise
 
 
@@ -182,7 +189,9 @@ async def _read_file(path: str, offset: int, count: int | None) -> AsyncIterator
 
 async def _read_fd(file: Any, offset: int | None, count: int | None) -> AsyncIterator[bytes]:
     fd = file if isinstance(file, int) else file.fileno()
-    position = offset if offset is not None else await run_in_threadpool(os.lseek, fd, 0, os.SEEK_CUR)
+    position = (
+        offset if offset is not None else await run_in_threadpool(os.lseek, fd, 0, os.SEEK_CUR)
+    )
     remaining = count
     while remaining is None or remaining > 0:
         size = _READ_CHUNK if remaining is None else min(_READ_CHUNK, remaining)
@@ -217,7 +226,9 @@ class BaseHTTPMiddleware:
 
     async def dispatch(self, request: Request, call_next: CallNext) -> Response:
         """Override: return ``await call_next(request)`` or your own response."""
-        raise NotImplementedError("Subclass BaseHTTPMiddleware and implement dispatch(), or pass dispatch=")
+        raise NotImplementedError(
+            "Subclass BaseHTTPMiddleware and implement dispatch(), or pass dispatch="
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -264,7 +275,7 @@ def _replay_receive(request: Request) -> Receive:
             )
         pending = request.__dict__.get("_pending")
         if pending:
-            return pending.pop(0)  # type: ignore[no-any-return]
+            return pending.pop(0)
         return await request.receive()
 
     return receive

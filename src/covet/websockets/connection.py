@@ -33,7 +33,9 @@ class WebSocketDisconnect(Exception):
     """The client closed the connection (``code``, ``reason`` from its close frame)."""
 
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
-        super().__init__(f"WebSocket disconnected with code {code}" + (f": {reason}" if reason else ""))
+        super().__init__(
+            f"WebSocket disconnected with code {code}" + (f": {reason}" if reason else "")
+        )
         self.code = code
         self.reason = reason or ""
 
@@ -79,15 +81,18 @@ class WebSocket(HTTPConnection):
         if state is WebSocketState.CONNECTING:
             if kind not in ("websocket.accept", "websocket.close", "websocket.http.response.start"):
                 raise RuntimeError(
-                    'WebSocket is not connected: call "accept()" before sending '
-                    f"(got {kind!r})"
+                    f'WebSocket is not connected: call "accept()" before sending (got {kind!r})'
                 )
             self.application_state = (
-                WebSocketState.CONNECTED if kind == "websocket.accept" else WebSocketState.DISCONNECTED
+                WebSocketState.CONNECTED
+                if kind == "websocket.accept"
+                else WebSocketState.DISCONNECTED
             )
         elif state is WebSocketState.CONNECTED:
             if kind not in ("websocket.send", "websocket.close"):
-                raise RuntimeError(f'Expected "websocket.send" or "websocket.close", but got {kind!r}')
+                raise RuntimeError(
+                    f'Expected "websocket.send" or "websocket.close", but got {kind!r}'
+                )
             if kind == "websocket.close":
                 self.application_state = WebSocketState.DISCONNECTED
         elif kind != "websocket.http.response.body":
@@ -131,7 +136,7 @@ class WebSocket(HTTPConnection):
         text = message.get("text")
         if text is None:
             raise WebSocketException(1003, "Expected a text message")
-        return text  # type: ignore[no-any-return]
+        return text
 
     async def receive_bytes(self) -> bytes:
         """Next binary message; ``WebSocketException(1003)`` for a text one."""
@@ -139,7 +144,7 @@ class WebSocket(HTTPConnection):
         data = message.get("bytes")
         if data is None:
             raise WebSocketException(1003, "Expected a binary message")
-        return data  # type: ignore[no-any-return]
+        return data
 
     async def receive_json(self, mode: Literal["text", "binary"] = "text") -> Any:
         """Next message parsed as JSON; ``WebSocketException(1007)`` if malformed."""

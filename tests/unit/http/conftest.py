@@ -38,7 +38,9 @@ class ASGIKit:
         return scope
 
     @staticmethod
-    def receiver(*messages: dict[str, Any], then_disconnect: bool = True, block: bool = False) -> Any:
+    def receiver(
+        *messages: dict[str, Any], then_disconnect: bool = True, block: bool = False
+    ) -> Any:
         """``receive`` returning ``messages`` in order, then ``http.disconnect`` forever
         (or blocking like a connected client with ``block=True``)."""
         queue = list(messages)
@@ -75,7 +77,9 @@ class ASGIKit:
 
         return sent, send
 
-    async def run(self, app: Any, scope: dict[str, Any] | None = None, receive: Any = None) -> list[dict[str, Any]]:
+    async def run(
+        self, app: Any, scope: dict[str, Any] | None = None, receive: Any = None
+    ) -> list[dict[str, Any]]:
         """Call ASGI ``app`` and return every message it sent."""
         sent, send = self.sender()
         await app(scope or self.scope(), receive or self.receiver(), send)

@@ -9,7 +9,11 @@ from covet.http.cookies import build_set_cookie, parse_cookie_header
 
 def test_parse_cookie_header_browser_tolerant() -> None:
     assert parse_cookie_header("a=1; b=2") == {"a": "1", "b": "2"}
-    assert parse_cookie_header(' a = "quoted" ;b=x=y; ; justvalue') == {"a": "quoted", "b": "x=y", "": "justvalue"}
+    assert parse_cookie_header(' a = "quoted" ;b=x=y; ; justvalue') == {
+        "a": "quoted",
+        "b": "x=y",
+        "": "justvalue",
+    }
     assert parse_cookie_header("a=1; a=2") == {"a": "1"}  # most specific first wins
     assert parse_cookie_header("") == {}
     assert parse_cookie_header("sess=abc%20def") == {"sess": "abc%20def"}
@@ -25,7 +29,9 @@ def test_build_set_cookie_secure_defaults() -> None:
         "__Host-sid=v; Max-Age=60; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Path=/; Secure; "
         "HttpOnly; SameSite=Strict; Partitioned"
     )
-    assert build_set_cookie("a", '"quoted"', httponly=False, samesite=None, path=None) == 'a="quoted"'
+    assert (
+        build_set_cookie("a", '"quoted"', httponly=False, samesite=None, path=None) == 'a="quoted"'
+    )
     assert "Domain=.example.com" in build_set_cookie("a", "b", domain=".example.com")
     assert "Expires=" in build_set_cookie("a", "b", expires=0)
 
@@ -41,7 +47,18 @@ def test_build_set_cookie_rejects_bad_names(key: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["a b", "a;b", "a,b", "x\r\nSet-Cookie: evil=1", "a\nb", 'a"b', "a\\b", "caf\u00e9", '"unterminated', "a\x00"],
+    [
+        "a b",
+        "a;b",
+        "a,b",
+        "x\r\nSet-Cookie: evil=1",
+        "a\nb",
+        'a"b',
+        "a\\b",
+        "caf\u00e9",
+        '"unterminated',
+        "a\x00",
+    ],
 )
 def test_build_set_cookie_rejects_bad_values(value: str) -> None:
     with pytest.raises(ValueError, match="Invalid cookie value"):

@@ -83,11 +83,19 @@ def test_query_params() -> None:
 def test_url_components_and_replace() -> None:
     url = URL("https://user:pw@example.com:8443/a/b?x=1&y=2#frag")
     assert (url.scheme, url.hostname, url.port, url.path, url.query, url.fragment) == (
-        "https", "example.com", 8443, "/a/b", "x=1&y=2", "frag"
+        "https",
+        "example.com",
+        8443,
+        "/a/b",
+        "x=1&y=2",
+        "frag",
     )
     assert url.username == "user" and url.password == "pw" and url.is_secure
     assert "pw" not in repr(url)
-    assert str(url.replace(scheme="http", fragment="")) == "http://user:pw@example.com:8443/a/b?x=1&y=2"
+    assert (
+        str(url.replace(scheme="http", fragment=""))
+        == "http://user:pw@example.com:8443/a/b?x=1&y=2"
+    )
     assert str(url.replace(port=9000)) == "https://user:pw@example.com:9000/a/b?x=1&y=2#frag"
     assert str(URL("http://[::1]:80/").replace(port=81)) == "http://[::1]:81/"
     assert str(url.include_query_params(y=3, z="a b")).endswith("?x=1&y=3&z=a+b#frag")
@@ -102,9 +110,22 @@ def test_url_from_scope() -> None:
         "query_string": b"q=1", "headers": [(b"host", b"example.org")], "server": ("x", 443),
     }  # fmt: skip
     assert str(URL(scope=scope)) == "https://example.org/api/items?q=1"
-    scope2 = {"scheme": "http", "path": "/items", "root_path": "/api", "query_string": b"", "headers": [], "server": ("10.0.0.1", 8000)}
+    scope2 = {
+        "scheme": "http",
+        "path": "/items",
+        "root_path": "/api",
+        "query_string": b"",
+        "headers": [],
+        "server": ("10.0.0.1", 8000),
+    }
     assert str(URL(scope=scope2)) == "http://10.0.0.1:8000/api/items"
-    scope3 = {"scheme": "http", "path": "/p", "query_string": b"", "headers": [], "server": ("h", 80)}
+    scope3 = {
+        "scheme": "http",
+        "path": "/p",
+        "query_string": b"",
+        "headers": [],
+        "server": ("h", 80),
+    }
     assert str(URL(scope=scope3)) == "http://h/p"
 
 

@@ -83,19 +83,33 @@ async def test_if_none_match_and_if_modified_since_give_304(asgi: Any, data_file
     first = await asgi.run(FileResponse(data_file))
     etag = hdrs(first[0])[b"etag"]
     last_modified = hdrs(first[0])[b"last-modified"]
-    for header in [(b"if-none-match", etag), (b"if-none-match", b'"other", W/' + etag), (b"if-none-match", b"*"), (b"if-modified-since", last_modified)]:
-        sent = await asgi.run(FileResponse(data_file, headers={"cache-control": "max-age=60"}), asgi.scope(headers=[header]))
+    for header in [
+        (b"if-none-match", etag),
+        (b"if-none-match", b'"other", W/' + etag),
+        (b"if-none-match", b"*"),
+        (b"if-modified-since", last_modified),
+    ]:
+        sent = await asgi.run(
+            FileResponse(data_file, headers={"cache-control": "max-age=60"}),
+            asgi.scope(headers=[header]),
+        )
         assert sent[0]["status"] == 304, header
         h = hdrs(sent[0])
         assert b"content-length" not in h and b"content-type" not in h
         assert h[b"etag"] == etag and h[b"cache-control"] == b"max-age=60"
         assert sent[1] == {"type": "http.response.body", "body": b""}
-    stale = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"if-none-match", b'"nope"')]))
+    stale = await asgi.run(
+        FileResponse(data_file), asgi.scope(headers=[(b"if-none-match", b'"nope"')])
+    )
     assert stale[0]["status"] == 200
     older = email.utils.formatdate(os.stat(data_file).st_mtime - 3600, usegmt=True).encode()
-    changed = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"if-modified-since", older)]))
+    changed = await asgi.run(
+        FileResponse(data_file), asgi.scope(headers=[(b"if-modified-since", older)])
+    )
     assert changed[0]["status"] == 200
-    garbage = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"if-modified-since", b"yesterday")]))
+    garbage = await asgi.run(
+        FileResponse(data_file), asgi.scope(headers=[(b"if-modified-since", b"yesterday")])
+    )
     assert garbage[0]["status"] == 200
 
 
@@ -104,7 +118,9 @@ async def test_if_none_match_and_if_modified_since_give_304(asgi: Any, data_file
     [("bytes=0-99", 0, 99), ("bytes=100-", 100, len(CONTENT) - 1), ("bytes=-10", len(CONTENT) - 10, len(CONTENT) - 1),
      ("bytes=5-5", 5, 5), ("bytes=200000-999999999", 200000, len(CONTENT) - 1), ("bytes=0-70000", 0, 70000)],
 )  # fmt: skip
-async def test_single_range_206(asgi: Any, data_file: Path, spec: str, start: int, end: int) -> None:
+async def test_single_range_206(
+    asgi: Any, data_file: Path, spec: str, start: int, end: int
+) -> None:
     sent = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"range", spec.encode())]))
     assert sent[0]["status"] == 206
     h = hdrs(sent[0])
@@ -116,7 +132,9 @@ async def test_single_range_206(asgi: Any, data_file: Path, spec: str, start: in
 
 
 async def test_multiple_ranges_multipart_byteranges(asgi: Any, data_file: Path) -> None:
-    sent = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"range", b"bytes=0-9, 100-199,-5")]))
+    sent = await asgi.run(
+        FileResponse(data_file), asgi.scope(headers=[(b"range", b"bytes=0-9, 100-199,-5")])
+    )
     assert sent[0]["status"] == 206
     h = hdrs(sent[0])
     ctype = h[b"content-type"].decode()
@@ -125,17 +143,24 @@ async def test_multiple_ranges_multipart_byteranges(asgi: Any, data_file: Path) 
     body = asgi.body_of(sent)
     assert len(body) == int(h[b"content-length"])
     size = len(CONTENT)
-    expected = b"".join(
-        b"--%s\r\ncontent-type: application/octet-stream\r\ncontent-range: bytes %d-%d/%d\r\n\r\n%s\r\n"
-        % (boundary, s, e, size, CONTENT[s : e + 1])
-        for s, e in [(0, 9), (100, 199), (size - 5, size - 1)]
-    ) + b"--%s--\r\n" % boundary
+    expected = (
+        b"".join(
+            b"--%s\r\ncontent-type: application/octet-stream\r\ncontent-range: bytes %d-%d/%d\r\n\r\n%s\r\n"
+            % (boundary, s, e, size, CONTENT[s : e + 1])
+            for s, e in [(0, 9), (100, 199), (size - 5, size - 1)]
+        )
+        + b"--%s--\r\n" % boundary
+    )
     assert body == expected
-    head = await asgi.run(FileResponse(data_file), asgi.scope("HEAD", headers=[(b"range", b"bytes=0-9,20-29")]))
+    head = await asgi.run(
+        FileResponse(data_file), asgi.scope("HEAD", headers=[(b"range", b"bytes=0-9,20-29")])
+    )
     assert head[0]["status"] == 206 and asgi.body_of(head) == b""
 
 
-@pytest.mark.parametrize("spec", ["bytes=999999-", "bytes=5-2", "bytes=abc", "bytes=-", "bytes=1-2-3", "bytes=-0"])
+@pytest.mark.parametrize(
+    "spec", ["bytes=999999-", "bytes=5-2", "bytes=abc", "bytes=-", "bytes=1-2-3", "bytes=-0"]
+)
 async def test_unsatisfiable_or_invalid_416(asgi: Any, data_file: Path, spec: str) -> None:
     sent = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"range", spec.encode())]))
     assert sent[0]["status"] == 416
@@ -162,16 +187,25 @@ async def test_abusive_range_headers_get_full_200(asgi: Any, data_file: Path, sp
 async def test_if_range(asgi: Any, data_file: Path) -> None:
     first = await asgi.run(FileResponse(data_file))
     etag = hdrs(first[0])[b"etag"]
-    ok = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"range", b"bytes=0-1"), (b"if-range", etag)]))
+    ok = await asgi.run(
+        FileResponse(data_file), asgi.scope(headers=[(b"range", b"bytes=0-1"), (b"if-range", etag)])
+    )
     assert ok[0]["status"] == 206
-    stale = await asgi.run(FileResponse(data_file), asgi.scope(headers=[(b"range", b"bytes=0-1"), (b"if-range", b'"old"')]))
+    stale = await asgi.run(
+        FileResponse(data_file),
+        asgi.scope(headers=[(b"range", b"bytes=0-1"), (b"if-range", b'"old"')]),
+    )
     assert stale[0]["status"] == 200
 
 
 async def test_range_ignored_for_post_and_non_200(asgi: Any, data_file: Path) -> None:
-    sent = await asgi.run(FileResponse(data_file), asgi.scope("POST", headers=[(b"range", b"bytes=0-1")]))
+    sent = await asgi.run(
+        FileResponse(data_file), asgi.scope("POST", headers=[(b"range", b"bytes=0-1")])
+    )
     assert sent[0]["status"] == 200
-    sent = await asgi.run(FileResponse(data_file, status_code=404), asgi.scope(headers=[(b"range", b"bytes=0-1")]))
+    sent = await asgi.run(
+        FileResponse(data_file, status_code=404), asgi.scope(headers=[(b"range", b"bytes=0-1")])
+    )
     assert sent[0]["status"] == 404
 
 

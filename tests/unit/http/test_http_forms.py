@@ -33,7 +33,14 @@ def multipart(*parts: tuple[str, str | None, bytes, str | None], boundary: str =
     return out + f"--{boundary}--\r\n".encode()
 
 
-def form_request(asgi: Any, body: bytes, *, chunk: int = 7, limits: Limits | None = None, ctype: str | None = None) -> Request:
+def form_request(
+    asgi: Any,
+    body: bytes,
+    *,
+    chunk: int = 7,
+    limits: Limits | None = None,
+    ctype: str | None = None,
+) -> Request:
     headers = [
         (b"content-type", (ctype or f"multipart/form-data; boundary={BOUNDARY}").encode()),
         (b"content-length", str(len(body)).encode()),
@@ -62,7 +69,12 @@ async def test_urlencoded_too_many_fields(asgi: Any) -> None:
 
 
 async def test_urlencoded_body_limit(asgi: Any) -> None:
-    req = form_request(asgi, b"a=" + b"x" * 100, ctype="application/x-www-form-urlencoded", limits=Limits(max_body_size=50))
+    req = form_request(
+        asgi,
+        b"a=" + b"x" * 100,
+        ctype="application/x-www-form-urlencoded",
+        limits=Limits(max_body_size=50),
+    )
     with pytest.raises(HTTPException) as exc:
         await req.form()
     assert exc.value.status_code == 413
@@ -118,7 +130,7 @@ async def test_multipart_windows_filename_and_rfc5987(asgi: Any) -> None:
         f"--{BOUNDARY}\r\n"
         'Content-Disposition: form-data; name="f"; filename="C:\\Users\\me\\x.txt"\r\n\r\nA\r\n'
         f"--{BOUNDARY}\r\n"
-        "Content-Disposition: form-data; name=\"g\"; filename=\"fallback\"; filename*=UTF-8''%E2%82%AC.txt\r\n\r\nB\r\n"
+        'Content-Disposition: form-data; name="g"; filename="fallback"; filename*=UTF-8\'\'%E2%82%AC.txt\r\n\r\nB\r\n'
         f"--{BOUNDARY}--"
     ).encode()
     form = await form_request(asgi, body).form()
@@ -178,17 +190,33 @@ async def test_files_closed_when_parse_fails(asgi: Any) -> None:
         (None, b""),  # empty body
         (None, f"--{BOUNDARY}\r\nno-colon-header\r\n\r\nx\r\n--{BOUNDARY}--".encode()),
         (None, f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nx\r\n--{BOUNDARY}--".encode()),
-        (None, f"--{BOUNDARY}\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--{BOUNDARY}--".encode()),
-        (None, f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{BOUNDARY}--".encode()),
+        (
+            None,
+            f"--{BOUNDARY}\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--{BOUNDARY}--".encode(),
+        ),
+        (
+            None,
+            f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{BOUNDARY}--".encode(),
+        ),
         (None, f"--{BOUNDARY}\r\n\r\nx\r\n--{BOUNDARY}--".encode()),
         (None, f"--{BOUNDARY}garbage\r\n".encode()),
         (None, f"junk--{BOUNDARY}\r\n".encode()),
         (None, b"no boundary anywhere " * 4000),
     ],
     ids=[
-        "no-boundary", "empty-boundary", "long-boundary", "truncated", "empty-body", "header-no-colon",
-        "no-disposition", "not-form-data", "no-name", "no-headers", "garbage-after-boundary",
-        "boundary-mid-line", "huge-preamble",
+        "no-boundary",
+        "empty-boundary",
+        "long-boundary",
+        "truncated",
+        "empty-body",
+        "header-no-colon",
+        "no-disposition",
+        "not-form-data",
+        "no-name",
+        "no-headers",
+        "garbage-after-boundary",
+        "boundary-mid-line",
+        "huge-preamble",
     ],
 )
 async def test_malformed_multipart_is_400(asgi: Any, ctype: str | None, body: bytes) -> None:
@@ -220,11 +248,16 @@ def test_push_parser_events_and_bounded_buffer() -> None:
 
 
 def test_parse_options_header() -> None:
-    assert parse_options_header('text/HTML; Charset="utf-8"; q') == ("text/html", {"charset": "utf-8", "q": ""})
+    assert parse_options_header('text/HTML; Charset="utf-8"; q') == (
+        "text/html",
+        {"charset": "utf-8", "q": ""},
+    )
     assert parse_options_header('form-data; name="a\\"b"; filename="c:\\dir\\f"') == (
         "form-data", {"name": 'a"b', "filename": "c:\\dir\\f"}
     )  # fmt: skip
-    assert parse_options_header("attachment; filename*=bogus-charset''%FF")[1]["filename"] == "\u00ff"
+    assert (
+        parse_options_header("attachment; filename*=bogus-charset''%FF")[1]["filename"] == "\u00ff"
+    )
 
 
 async def test_parse_multipart_accepts_content_type_or_boundary() -> None:
@@ -234,5 +267,7 @@ async def test_parse_multipart_accepts_content_type_or_boundary() -> None:
         yield body
 
     assert (await parse_multipart(stream(), BOUNDARY))["a"] == "1"
-    assert (await parse_multipart(stream(), f"multipart/form-data; boundary={BOUNDARY}"))["a"] == "1"
+    assert (await parse_multipart(stream(), f"multipart/form-data; boundary={BOUNDARY}"))[
+        "a"
+    ] == "1"
     assert (await parse_multipart(stream(), BOUNDARY.encode()))["a"] == "1"

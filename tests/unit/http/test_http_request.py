@@ -26,7 +26,11 @@ def test_connection_properties_are_lazy_and_cached(asgi: Any) -> None:
     scope = asgi.scope(
         path="/items",
         query=b"a=1&a=2",
-        headers=[(b"cookie", b"sid=abc; theme=dark"), (b"cookie", b"sid=later; x=1"), (b"x-h", b"v")],
+        headers=[
+            (b"cookie", b"sid=abc; theme=dark"),
+            (b"cookie", b"sid=later; x=1"),
+            (b"x-h", b"v"),
+        ],
         path_params={"id": 3},
     )
     req = Request(scope)
@@ -80,7 +84,15 @@ def test_url_for_and_client_none(asgi: Any) -> None:
 def test_request_needs_http_scope_and_connection_for_websocket() -> None:
     with pytest.raises(ValueError):
         Request({"type": "websocket"})
-    conn = HTTPConnection({"type": "websocket", "headers": [(b"host", b"h")], "path": "/ws", "scheme": "ws", "query_string": b""})
+    conn = HTTPConnection(
+        {
+            "type": "websocket",
+            "headers": [(b"host", b"h")],
+            "path": "/ws",
+            "scheme": "ws",
+            "query_string": b"",
+        }
+    )
     assert str(conn.url) == "ws://h/ws"
 
 
@@ -143,14 +155,18 @@ async def test_413_when_content_length_lies(asgi: Any) -> None:
 
 
 async def test_invalid_content_length_is_400(asgi: Any) -> None:
-    req = Request(asgi.scope("POST", headers=[(b"content-length", b"-1")]), asgi.body_receiver(b"x"))
+    req = Request(
+        asgi.scope("POST", headers=[(b"content-length", b"-1")]), asgi.body_receiver(b"x")
+    )
     with pytest.raises(HTTPException) as exc:
         await req.body()
     assert exc.value.status_code == 400
 
 
 async def test_disconnect_while_reading(asgi: Any) -> None:
-    req = Request(asgi.scope("POST"), asgi.receiver({"type": "http.request", "body": b"x", "more_body": True}))
+    req = Request(
+        asgi.scope("POST"), asgi.receiver({"type": "http.request", "body": b"x", "more_body": True})
+    )
     with pytest.raises(ClientDisconnect):
         await req.body()
     assert await req.is_disconnected()

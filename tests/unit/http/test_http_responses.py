@@ -28,7 +28,10 @@ async def test_plain_response_sends_exactly_two_messages(asgi: Any) -> None:
         {
             "type": "http.response.start",
             "status": 200,
-            "headers": [(b"content-length", b"13"), (b"content-type", b"text/plain; charset=utf-8")],
+            "headers": [
+                (b"content-length", b"13"),
+                (b"content-type", b"text/plain; charset=utf-8"),
+            ],
         },
         {"type": "http.response.body", "body": b"Hello, World!"},
     ]
@@ -38,12 +41,21 @@ async def test_response_variants(asgi: Any) -> None:
     resp = Response(b"\x00\x01", media_type="application/octet-stream", status_code=201)
     sent = await asgi.run(resp)
     assert sent[0]["status"] == 201
-    assert sent[0]["headers"] == [(b"content-length", b"2"), (b"content-type", b"application/octet-stream")]
+    assert sent[0]["headers"] == [
+        (b"content-length", b"2"),
+        (b"content-type", b"application/octet-stream"),
+    ]
     assert Response().body == b"" and Response().raw_headers == [(b"content-length", b"0")]
     assert HTMLResponse("<p>é</p>").raw_headers[1] == (b"content-type", b"text/html; charset=utf-8")
     assert HTMLResponse("<p>é</p>").body == "<p>é</p>".encode()
-    assert Response("x", media_type="text/csv").raw_headers[1] == (b"content-type", b"text/csv; charset=utf-8")
-    assert Response("x", media_type="text/plain; charset=latin-1").raw_headers[1][1] == b"text/plain; charset=latin-1"
+    assert Response("x", media_type="text/csv").raw_headers[1] == (
+        b"content-type",
+        b"text/csv; charset=utf-8",
+    )
+    assert (
+        Response("x", media_type="text/plain; charset=latin-1").raw_headers[1][1]
+        == b"text/plain; charset=latin-1"
+    )
     assert Response(bytearray(b"ab")).body == b"ab"
     with pytest.raises(TypeError, match="JSONResponse"):
         Response({"a": 1})
@@ -51,7 +63,11 @@ async def test_response_variants(asgi: Any) -> None:
 
 async def test_user_headers_kept_and_validated(asgi: Any) -> None:
     resp = PlainTextResponse("x", headers={"X-Custom": "1", "Content-Type": "text/x-mine"})
-    assert resp.raw_headers == [(b"x-custom", b"1"), (b"content-type", b"text/x-mine"), (b"content-length", b"1")]
+    assert resp.raw_headers == [
+        (b"x-custom", b"1"),
+        (b"content-type", b"text/x-mine"),
+        (b"content-length", b"1"),
+    ]
     with pytest.raises(ValueError):
         Response("x", headers={"x-evil": "a\r\nSet-Cookie: s=1"})
 
@@ -101,15 +117,23 @@ async def test_background_runs_after_send(asgi: Any) -> None:
 
 
 async def test_websocket_denial_response(asgi: Any) -> None:
-    sent = await asgi.run(PlainTextResponse("no", status_code=403), {"type": "websocket", "headers": []})
-    assert [m["type"] for m in sent] == ["websocket.http.response.start", "websocket.http.response.body"]
+    sent = await asgi.run(
+        PlainTextResponse("no", status_code=403), {"type": "websocket", "headers": []}
+    )
+    assert [m["type"] for m in sent] == [
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+    ]
 
 
 async def test_json_response(asgi: Any) -> None:
     resp = JSONResponse({"message": "Hello, World!", "n": [1, 2.5, None, True]}, status_code=201)
     sent = await asgi.run(resp)
     assert sent[0]["status"] == 201
-    assert sent[0]["headers"] == [(b"content-length", b"49"), (b"content-type", b"application/json")]
+    assert sent[0]["headers"] == [
+        (b"content-length", b"49"),
+        (b"content-type", b"application/json"),
+    ]
     assert sent[1]["body"] == b'{"message":"Hello, World!","n":[1,2.5,null,true]}'
 
 

@@ -34,7 +34,9 @@ def body_receive(body: bytes = b"hello") -> Any:
     return receive
 
 
-async def run(app: Any, scope: dict[str, Any] | None = None, receive: Any = None) -> list[dict[str, Any]]:
+async def run(
+    app: Any, scope: dict[str, Any] | None = None, receive: Any = None
+) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:
@@ -119,7 +121,15 @@ async def test_streaming_passes_through_chunk_by_chunk() -> None:
         sent.append(message)
 
     await BaseHTTPMiddleware(app, dispatch=dispatch)(http_scope("GET"), body_receive(), send)
-    assert events == ["dispatch-returned", "produce0", "send0", "produce1", "send1", "produce2", "send2"]
+    assert events == [
+        "dispatch-returned",
+        "produce0",
+        "send0",
+        "produce1",
+        "send1",
+        "produce2",
+        "send2",
+    ]
     assert body_of(sent) == b"012"
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
 
@@ -244,7 +254,9 @@ async def test_client_disconnect_stops_stream() -> None:
     async def dispatch(request: Request, call_next: CallNext) -> Response:
         return await call_next(request)
 
-    await asyncio.wait_for(BaseHTTPMiddleware(app, dispatch=dispatch)(http_scope("GET"), receive, send), 2)
+    await asyncio.wait_for(
+        BaseHTTPMiddleware(app, dispatch=dispatch)(http_scope("GET"), receive, send), 2
+    )
     assert stopped.is_set() and count < 100
 
 
