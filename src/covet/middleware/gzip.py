@@ -192,7 +192,7 @@ class _Responder:
 
     def _open(self) -> None:
         if self.encoding == "br":
-            brotli = self.mw.brotli_module
+            brotli: Any = self.mw.brotli_module
             compressor = brotli.Compressor(quality=self.mw.brotli_quality)
 
             def compress_br(chunk: bytes) -> bytes:

@@ -36,6 +36,7 @@ class RedisStore:
 
     def _redis(self) -> Any:
         if self._client is None:
+            assert self.url is not None  # __init__ requires url= or client=
             try:
                 import redis.asyncio as redis_asyncio
             except ImportError as exc:
