@@ -44,10 +44,14 @@ def model_loader(model: type[Model], dialect: Any) -> tuple[tuple[str, ...], lis
     return hit  # type: ignore[no-any-return]
 
 
-def value_converters(kinds: Sequence[str | None], dialect: Any) -> list[Callable[[Any], Any] | None]:
+def value_converters(kinds: Sequence[Any], dialect: Any) -> list[Callable[[Any], Any] | None]:
+    """Converters for ``values()`` columns: a kind name, a ready converter, or None."""
     out: list[Callable[[Any], Any] | None] = []
     for k in kinds:
-        out.append(dialect.from_db_converter(k) if k and k != "m2m" else None)
+        if callable(k):
+            out.append(k)
+        else:
+            out.append(dialect.from_db_converter(k) if k and k != "m2m" else None)
     return out
 
 
@@ -71,6 +75,7 @@ def build_instances(
     dialect: Any,
     layout: list[RelatedLayout] | None = None,
     annotations: Sequence[str] = (),
+    annotation_converters: Sequence[Any] = (),
 ) -> list[Any]:
     """Instances for ``rows`` (model columns first, then select_related, then annotations)."""
     attnames, convs = model_loader(model, dialect)
@@ -96,8 +101,10 @@ def build_instances(
             _attach(obj, values, layout, dialect)
         if annotations:
             d = obj.__dict__
-            for name, v in zip(annotations, values[len(values) - len(annotations) :]):
-                d[name] = v
+            tail = values[len(values) - len(annotations) :]
+            for i, (name, v) in enumerate(zip(annotations, tail)):
+                conv = annotation_converters[i] if i < len(annotation_converters) else None
+                d[name] = conv(v) if conv is not None else v
         result.append(obj)
     return result
 

@@ -61,7 +61,10 @@ async def insert_instance(obj: Model, db: Any = None, *, validate: bool = True) 
             sql = Compiler(dialect).compile(Insert(Table(model._meta.table), [], [[]]))[0]
         else:
             sql = _insert_sql(model, fields, dialect)
-        new_id = await db.insert_returning_id(sql, params, pk=pk.column)
+        if dialect.supports_returning:
+            new_id = await db.fetch_val(sql + dialect.returning_clause([pk.column]), params)
+        else:
+            new_id = await db.insert_returning_id(sql, params, pk=pk.column)
         obj.__dict__[pk.attname] = int(new_id) if new_id is not None else None
     else:
         await db.execute(_insert_sql(model, fields, dialect), params)

@@ -18,7 +18,7 @@ from covet.db.sql.nodes import (
     Derived,
     Func,
     In,
-    Param,
+    Literal,
     Select,
     Table,
 )
@@ -53,6 +53,7 @@ class QuerySet(Generic[M]):
         self._annotations: dict[str, Expression] = {}
         self._for_update: tuple[bool, bool, bool] | None = None
         self._result_cache: list[Any] | None = None
+        self._group_by_pk = False
 
     # -- cloning -------------------------------------------------------------------------
     def _clone(self) -> QuerySet[M]:
@@ -62,6 +63,8 @@ class QuerySet(Generic[M]):
         qs._related = list(self._related)
         qs._prefetch = list(self._prefetch)
         qs._annotations = dict(self._annotations)
+        if self._values is not None:
+            qs._values = list(self._values)
         qs._result_cache = None
         return qs
 
@@ -173,6 +176,7 @@ class QuerySet(Generic[M]):
         qs = self._clone()
         qs._values = list(names) or [f.attname for f in self.model._meta.fields]
         qs._values_mode = mode
+        qs._group_by_pk = bool(self._annotations)
         return qs  # type: ignore[return-value]
 
     def annotate(self, **annotations: Expression) -> QuerySet[M]:
@@ -184,6 +188,8 @@ class QuerySet(Generic[M]):
             if name in self.model._meta.by_name:
                 raise FieldError(f"annotation {name!r} conflicts with a field")
             qs._annotations[name] = expr
+            if qs._values is not None:
+                qs._values.append(name)
         return qs
 
     def select_for_update(self, *, nowait: bool = False, skip_locked: bool = False) -> QuerySet[M]:
@@ -210,16 +216,24 @@ class QuerySet(Generic[M]):
             kinds = []
             for name in self._values:
                 expr = qb.resolve_ref(name)
-                kinds.append(getattr(expr, "kind", None))
+                ann = self._annotations.get(name)
+                kinds.append(self._annotation_converter(qb, ann) if isinstance(ann, Aggregate) else getattr(expr, "kind", None))
                 sel.columns.append(expr)
             layout = kinds
             if qb.has_aggregate or any(isinstance(self._annotations.get(n), Aggregate) for n in self._values):
-                sel.group_by = [c for n, c in zip(self._values, list(sel.columns)) if not isinstance(self._annotations.get(n), Aggregate)]
+                group = [c for n, c in zip(self._values, list(sel.columns)) if not isinstance(self._annotations.get(n), Aggregate)]
+                if self._group_by_pk:
+                    group.insert(0, Column(self.model._meta.pk.column, qb.base))
+                sel.group_by = group
         else:
             qb.add_model_columns(qb.base, self.model)
             layout = qb.add_select_related(self._related) if self._related else []
             if self._annotations:
                 model_cols = list(sel.columns)
+                layout = (layout, [
+                    self._annotation_converter(qb, a) if isinstance(a, Aggregate) else None
+                    for a in self._annotations.values()
+                ])
                 for name in self._annotations:
                     sel.columns.append(Alias(qb.annotation_expr(name), name))
                 if qb.has_aggregate:
@@ -229,14 +243,22 @@ class QuerySet(Generic[M]):
             sel.where(where)
         order = self._order if self._order is not None else self.model._meta.ordering
         for term in order:
+            qb.touched_aggregate = False
             expr, desc = qb.order_item(term)
             sel.order_by(expr.desc() if desc else expr.asc())
+            if sel.group_by and not qb.touched_aggregate and all(expr is not g for g in sel.group_by):
+                sel.group_by.append(expr)
         if self._distinct:
             sel.set_distinct()
         sel.limit(self._limit).offset(self._offset)
         if self._for_update is not None:
             sel.for_update = self._for_update
         return sel, qb, layout
+
+    def _annotation_converter(self, qb: QueryBuilder, agg: Aggregate) -> Any:
+        kind = qb.resolve_ref(agg.expr.name).kind if isinstance(agg.expr, F) else None  # type: ignore[attr-defined]
+        dialect = self.db.dialect
+        return lambda v: _agg_value(agg, v, kind, dialect)
 
     def _compile(self, node: Any) -> tuple[str, list[Any]]:
         return Compiler(self.db.dialect).compile(node)
@@ -267,7 +289,10 @@ class QuerySet(Generic[M]):
         if self._values is not None:
             result = _shape_values(rows, self._values, self._values_mode, layout, db.dialect)
         else:
-            result = build_instances(self.model, rows, db.dialect, layout, list(self._annotations))
+            ann_convs: list[Any] = []
+            if self._annotations:
+                layout, ann_convs = layout
+            result = build_instances(self.model, rows, db.dialect, layout, list(self._annotations), ann_convs)
             if self._prefetch and result:
                 from covet.orm.prefetch import prefetch_objects
 
@@ -332,7 +357,7 @@ class QuerySet(Generic[M]):
 
     async def exists(self) -> bool:
         qb = self._builder()
-        qb.select.columns = [Param(1)]
+        qb.select.columns = [Literal(1)]
         where = qb.build_where(self._filters)
         if where is not None:
             qb.select.where(where)

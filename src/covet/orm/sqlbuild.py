@@ -64,6 +64,7 @@ class QueryBuilder:
         self.annotations = annotations or {}
         self._annotation_exprs: dict[str, Expr] = {}
         self.has_aggregate = False
+        self.touched_aggregate = False
 
     # -- joins ------------------------------------------------------------------------
     def _alias(self, path: tuple[str, ...]) -> str:
@@ -191,11 +192,12 @@ class QueryBuilder:
         return expr
 
     def annotation_expr(self, name: str) -> Expr:
+        ann = self.annotations[name]
+        if isinstance(ann, Aggregate):
+            self.has_aggregate = True
+            self.touched_aggregate = True
         expr = self._annotation_exprs.get(name)
         if expr is None:
-            ann = self.annotations[name]
-            if isinstance(ann, Aggregate):
-                self.has_aggregate = True
             expr = self._annotation_exprs[name] = ann.resolve(self)
         return expr
 
@@ -233,7 +235,17 @@ class QueryBuilder:
         return Not(expr) if q.negated else expr
 
     def build_where(self, filters: list[Q]) -> Expr | None:
-        conds = [self.build_q(q) for q in filters if q.children]
+        """The WHERE condition; filters on aggregate annotations go to ``select.having``."""
+        conds: list[Expr] = []
+        for q in filters:
+            if not q.children:
+                continue
+            self.touched_aggregate = False
+            cond = self.build_q(q)
+            if self.touched_aggregate:
+                self.select.having_(cond)
+            else:
+                conds.append(cond)
         if not conds:
             return None
         return conds[0] if len(conds) == 1 else And(*conds)

@@ -27,6 +27,7 @@ from covet.db.sql.nodes import (
     Insert,
     IsNull,
     Like,
+    Literal,
     Not,
     Or,
     Param,
@@ -123,6 +124,9 @@ class Compiler:
         if node.table is None:
             return self.q(node.name)
         return f"{self.q(node.table.ref)}.{self.q(node.name)}"
+
+    def visit_Literal(self, node: Literal) -> str:
+        return str(int(node.value))
 
     def visit_Star(self, node: Star) -> str:
         return "*" if node.table is None else f"{self.q(node.table.ref)}.*"

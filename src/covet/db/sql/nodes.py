@@ -30,6 +30,7 @@ __all__ = (
     "IsNull",
     "Join",
     "Like",
+    "Literal",
     "Not",
     "Or",
     "OrderBy",
@@ -158,6 +159,17 @@ class Param(Expr):
 
     def __repr__(self) -> str:
         return f"Param({self.value!r})"
+
+
+class Literal(Expr):
+    """An integer constant written into the SQL (``SELECT 1``); only ints are accepted."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("Literal only accepts ints; bind other values with Param")
+        self.value = value
 
 
 class Star(Expr):

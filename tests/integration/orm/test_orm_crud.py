@@ -1,0 +1,134 @@
+"""CRUD, type round-trips, validation, bulk operations, raw SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+
+import pytest
+from orm_models import Article, Author, Counter, Mood
+
+from covet.db import Database
+from covet.db.exceptions import IntegrityError
+from covet.exceptions import ValidationError
+
+pytestmark = pytest.mark.integration
+
+
+async def test_create_get_update_delete(db: Database) -> None:
+    a = await Author.objects.create(email="a@x.io", name="Ann")
+    assert isinstance(a.id, int) and a.pk == a.id
+    got = await Author.objects.get(id=a.id)
+    assert got == a and got.email == "a@x.io" and got.name == "Ann"
+    got.name = "Anne"
+    await got.save()
+    assert (await Author.objects.get(pk=a.pk)).name == "Anne"
+    await got.save(update_fields=["active"])
+    assert await Author.objects.filter(pk=a.pk).update(name="Z") == 1
+    await a.refresh_from_db()
+    assert a.name == "Z"
+    assert await a.delete() == 1
+    with pytest.raises(Author.DoesNotExist):
+        await Author.objects.get(id=a.id)
+
+
+async def test_every_type_round_trips(db: Database) -> None:
+    born = dt.date(1990, 5, 17)
+    wakes = dt.time(6, 30, 15)
+    uid = uuid.uuid4()
+    created = dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=dt.timezone.utc)
+    a = await Author.objects.create(
+        email="t@x.io",
+        active=False,
+        score=2.5,
+        balance=decimal.Decimal("1234.56"),
+        born=born,
+        wakes=wakes,
+        uid=uid,
+        data={"k": [1, 2, {"z": None}], "s": "é"},
+        avatar=b"\x00\x01\xff",
+        mood=Mood.SAD,
+        created_at=created,
+    )
+    got = await Author.objects.get(pk=a.pk)
+    assert got.active is False
+    assert got.score == 2.5
+    assert got.balance == decimal.Decimal("1234.56")
+    assert got.born == born and got.wakes == wakes
+    assert got.uid == uid and isinstance(got.uid, uuid.UUID)
+    assert got.data == {"k": [1, 2, {"z": None}], "s": "é"}
+    assert got.avatar == b"\x00\x01\xff"
+    assert got.mood is Mood.SAD
+    assert got.created_at == created and got.created_at.tzinfo is not None
+    listed = (await Author.objects.filter(mood=Mood.SAD, active=False))[0]
+    assert listed.to_dict()["mood"] == "sad"
+    assert listed.to_dict()["balance"] == "1234.56"
+
+
+async def test_validation_errors_on_create(db: Database) -> None:
+    with pytest.raises(ValidationError) as info:
+        await Author.objects.create(email="x" * 300, score="high", mood="angry")
+    fields = {d["field"]: d["code"] for d in info.value.details}
+    assert fields == {"email": "max_length", "score": "type_error", "mood": "enum"}
+    with pytest.raises(ValidationError) as info:
+        await Author.objects.create(email=None)
+    assert info.value.details[0]["code"] == "null"
+    assert await Author.objects.count() == 0
+
+
+async def test_unique_violation_is_integrity_error(db: Database) -> None:
+    await Author.objects.create(email="dup@x.io")
+    with pytest.raises(IntegrityError):
+        await Author.objects.create(email="dup@x.io")
+
+
+async def test_bulk_create_returns_pks_and_bulk_update(db: Database) -> None:
+    authors = await Author.objects.bulk_create([Author(email=f"b{i}@x.io", score=i) for i in range(250)], batch_size=100)
+    assert all(isinstance(a.pk, int) for a in authors)
+    assert len({a.pk for a in authors}) == 250
+    assert await Author.objects.count() == 250
+    for a in authors[:120]:
+        a.score = a.score * 10
+        a.name = f"n{a.pk}"
+    assert await Author.objects.bulk_update(authors[:120], ["score", "name"], batch_size=50) == 120
+    again = await Author.objects.in_bulk([authors[5].pk, authors[200].pk])
+    assert again[authors[5].pk].score == 50.0 and again[authors[5].pk].name == f"n{authors[5].pk}"
+    assert again[authors[200].pk].score == 200.0 and again[authors[200].pk].name is None
+
+
+async def test_get_or_create_and_update_or_create(db: Database) -> None:
+    c, created = await Counter.objects.get_or_create(name="hits", defaults={"value": 5})
+    assert created and c.value == 5
+    c2, created2 = await Counter.objects.get_or_create(name="hits", defaults={"value": 9})
+    assert not created2 and c2.pk == c.pk and c2.value == 5
+    c3, created3 = await Counter.objects.update_or_create(name="hits", defaults={"value": 7})
+    assert not created3 and c3.value == 7
+    c4, created4 = await Counter.objects.update_or_create(name="new", defaults={"value": 1})
+    assert created4 and c4.value == 1
+
+
+async def test_raw_maps_rows_to_models(db: Database) -> None:
+    a = await Author.objects.create(email="raw@x.io", mood=Mood.SAD)
+    q = db.dialect.quote
+    rows = await Author.objects.raw(
+        f"SELECT {q('id')}, {q('email')}, {q('mood')}, 42 AS {q('extra')} FROM {q('orm_author')} WHERE {q('email')} = {db.dialect.placeholder(1)}",
+        ["raw@x.io"],
+    )
+    assert len(rows) == 1
+    assert rows[0].pk == a.pk and rows[0].mood is Mood.SAD and rows[0].extra == 42
+
+
+async def test_async_iteration_slicing_first_last(db: Database) -> None:
+    author = await Author.objects.create(email="it@x.io")
+    await Article.objects.bulk_create([Article(author=author, title=f"t{i:02d}") for i in range(10)])
+    titles = [a.title async for a in Article.objects.order_by("title")]
+    assert titles == [f"t{i:02d}" for i in range(10)]
+    page = await Article.objects.order_by("title")[2:5]
+    assert [a.title for a in page] == ["t02", "t03", "t04"]
+    assert (await Article.objects.order_by("title")[7]).title == "t07"
+    assert [a.title for a in await Article.objects.order_by("title").offset(8)] == ["t08", "t09"]
+    assert (await Article.objects.order_by("title").first()).title == "t00"  # type: ignore[union-attr]
+    assert (await Article.objects.order_by("title").last()).title == "t09"  # type: ignore[union-attr]
+    with pytest.raises(IndexError):
+        await Article.objects.order_by("title")[50]

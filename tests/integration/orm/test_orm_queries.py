@@ -1,0 +1,121 @@
+"""Every lookup, Q/F, ordering, values, distinct, aggregates and annotations."""
+
+from __future__ import annotations
+
+import pytest
+from orm_models import Article, Author, Label
+
+from covet.db import Database
+from covet.orm import Avg, Count, F, Max, Min, Q, Sum
+
+pytestmark = pytest.mark.integration
+
+
+async def _people() -> list[Author]:
+    return await Author.objects.bulk_create(
+        [
+            Author(email="alice@example.com", name="Alice", score=1.0),
+            Author(email="bob@example.org", name="Bob", score=2.0),
+            Author(email="carol@example.com", name="carol", score=3.0),
+            Author(email="dan_50%@example.net", name=None, score=4.0),
+        ]
+    )
+
+
+async def _emails(**filters: object) -> list[str]:
+    return sorted(await Author.objects.filter(**filters).values_list("email", flat=True))
+
+
+async def test_every_lookup(db: Database) -> None:
+    a, b, c, d = await _people()
+    assert await _emails(name="Bob") == ["bob@example.org"]
+    assert await _emails(name__exact="Alice") == ["alice@example.com"]
+    assert await _emails(name__iexact="CAROL") == ["carol@example.com"]
+    assert await _emails(name__contains="aro") == ["carol@example.com"]
+    assert await _emails(name__contains="ARO") == []
+    assert await _emails(name__icontains="ARO") == ["carol@example.com"]
+    assert await _emails(id__in=[a.pk, c.pk]) == ["alice@example.com", "carol@example.com"]
+    assert await _emails(id__in=[]) == []
+    assert await _emails(score__gt=3) == ["dan_50%@example.net"]
+    assert await _emails(score__gte=3) == ["carol@example.com", "dan_50%@example.net"]
+    assert await _emails(score__lt=2) == ["alice@example.com"]
+    assert await _emails(score__lte=2) == ["alice@example.com", "bob@example.org"]
+    assert await _emails(name__startswith="Al") == ["alice@example.com"]
+    assert await _emails(name__startswith="al") == []
+    assert await _emails(name__istartswith="al") == ["alice@example.com"]
+    assert await _emails(email__endswith=".org") == ["bob@example.org"]
+    assert await _emails(email__endswith=".ORG") == []
+    assert await _emails(email__iendswith=".ORG") == ["bob@example.org"]
+    assert await _emails(name__isnull=True) == ["dan_50%@example.net"]
+    assert len(await _emails(name__isnull=False)) == 3
+    assert await _emails(name=None) == ["dan_50%@example.net"]
+    assert await _emails(score__range=(2, 3)) == ["bob@example.org", "carol@example.com"]
+    # LIKE wildcards in values match literally.
+    assert await _emails(email__contains="_50%") == ["dan_50%@example.net"]
+    assert await _emails(email__contains="%") == ["dan_50%@example.net"]
+    assert await _emails(email__startswith="_") == []
+    assert await _emails(id__in=Author.objects.filter(score__gte=4)) == ["dan_50%@example.net"]
+
+
+async def test_q_objects_exclude_and_f(db: Database) -> None:
+    await _people()
+    assert await Author.objects.filter(Q(name="Alice") | Q(name="Bob")).count() == 2
+    assert await Author.objects.filter(~Q(name="Alice"), name__isnull=False).count() == 2
+    assert await Author.objects.exclude(score__gt=2).count() == 2
+    assert await Author.objects.filter(Q(score__gt=1) & Q(score__lt=4)).count() == 2
+    assert await _emails(score__gt=F("balance") + 3) == ["dan_50%@example.net"]
+    n = await Author.objects.filter(score__gte=3).update(score=F("score") * 2 + 1)
+    assert n == 2
+    assert sorted(await Author.objects.values_list("score", flat=True)) == [1.0, 2.0, 7.0, 9.0]
+
+
+async def test_ordering_values_distinct(db: Database) -> None:
+    await _people()
+    names = await Author.objects.filter(name__isnull=False).order_by("-score").values_list("name", flat=True)
+    assert names == ["carol", "Bob", "Alice"]
+    rows = await Author.objects.order_by(F("score").desc()).values("name", "score")[:2]
+    assert rows == [{"name": None, "score": 4.0}, {"name": "carol", "score": 3.0}]
+    assert await Author.objects.order_by("score").values_list("name", "score")[:1] == [("Alice", 1.0)]
+    assert await Author.objects.filter(score__gt=100).exists() is False
+    assert await Author.objects.filter(score__gt=1).exists() is True
+    assert await Author.objects.values_list("active", flat=True).distinct() == [True]
+    assert await Author.objects.values("active").distinct().count() == 1
+    assert await Author.objects.order_by("score")[1:3].count() == 2
+
+
+async def test_aggregates_and_annotations(db: Database) -> None:
+    a, b, c, d = await _people()
+    result = await Author.objects.aggregate(Sum("score"), Avg("score"), Min("score"), Max("score"), n=Count("id"))
+    assert result == {"score__sum": 10.0, "score__avg": 2.5, "score__min": 1.0, "score__max": 4.0, "n": 4}
+    assert await Author.objects.aggregate(hi=Count("id", filter=Q(score__gte=3))) == {"hi": 2}
+    assert await Author.objects.filter(score__gt=99).aggregate(s=Sum("score"), n=Count("id")) == {"s": None, "n": 0}
+    await Article.objects.bulk_create(
+        [Article(author=a, title="a1", views=1), Article(author=a, title="a2", views=2), Article(author=b, title="b1", views=5)]
+    )
+    counts = await Author.objects.annotate(n=Count("articles"), v=Sum("articles__views")).order_by("score").values("name", "n", "v")
+    assert [(r["name"], r["n"], r["v"]) for r in counts] == [("Alice", 2, 3), ("Bob", 1, 5), ("carol", 0, None), (None, 0, None)]
+    annotated = await Author.objects.annotate(n=Count("articles")).filter(n__gte=1).order_by("-n")
+    assert [(x.name, x.n) for x in annotated] == [("Alice", 2), ("Bob", 1)]
+    per_author = await Article.objects.values("author__name").annotate(total=Sum("views")).order_by("author__name")
+    assert [(r["author__name"], r["total"]) for r in per_author] == [("Alice", 3), ("Bob", 5)]
+    assert await Article.objects.aggregate(n=Count("author", distinct=True)) == {"n": 2}
+
+
+async def test_filters_across_relations(db: Database) -> None:
+    a, b, *_ = await _people()
+    py = await Label.objects.create(name="py")
+    art = await Article.objects.create(author=a, title="Hi all", editor=b)
+    await Article.objects.create(author=b, title="Hello")
+    await art.labels.add(py)
+    found = await Article.objects.filter(author__email__icontains="ALICE", title__startswith="Hi").select_related("author").order_by("-id").limit(20)
+    assert [x.title for x in found] == ["Hi all"] and found[0].author.name == "Alice"
+    assert await Article.objects.filter(editor__name="Bob").count() == 1
+    assert await Article.objects.filter(editor__isnull=True).count() == 1
+    assert await Author.objects.filter(articles__title="Hello").values_list("name", flat=True) == ["Bob"]
+    assert await Label.objects.filter(articles__author__name="Alice").values_list("name", flat=True) == ["py"]
+    assert await Article.objects.filter(labels__name="py").values_list("title", flat=True) == ["Hi all"]
+    assert await Author.objects.filter(articles__isnull=True).count() == 2
+    assert await Article.objects.order_by("author__name").values_list("title", flat=True) == ["Hi all", "Hello"]
+    assert await Article.objects.filter(author=a).count() == 1
+    assert await Article.objects.filter(author_id=b.pk).count() == 1
+    assert await Article.objects.filter(author__id=b.pk).count() == 1
