@@ -172,7 +172,7 @@ class IntegrityError(DatabaseError):
 
     error_code = "database_integrity_error"
     sqlstates: ClassVar[tuple[str, ...]] = ("23000", "23001")
-    mysql_errnos: ClassVar[tuple[int, ...]] = (1022, 1217, 1451, 1761, 1762)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1022, 1557, 1761, 1762)
 
 
 class UniqueViolation(IntegrityError):
@@ -188,7 +188,7 @@ class ForeignKeyViolation(IntegrityError):
 
     error_code = "database_foreign_key_violation"
     sqlstates: ClassVar[tuple[str, ...]] = ("23503",)
-    mysql_errnos: ClassVar[tuple[int, ...]] = (1216, 1452)
+    mysql_errnos: ClassVar[tuple[int, ...]] = (1216, 1217, 1451, 1452)
 
 
 class NotNullViolation(IntegrityError):

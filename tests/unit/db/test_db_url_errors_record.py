@@ -139,7 +139,8 @@ def test_sqlstate_registry(code: str | None, cls: type) -> None:
     [
         (1062, UniqueViolation),
         (1452, ForeignKeyViolation),
-        (1451, IntegrityError),
+        (1451, ForeignKeyViolation),
+        (1557, IntegrityError),
         (1048, NotNullViolation),
         (1146, ProgrammingError),
         (1406, DataError),

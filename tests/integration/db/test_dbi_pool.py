@@ -1,0 +1,154 @@
+"""The pool: exhaustion and acquire timeout, recycling, recovery from killed connections."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from covet.db import ConnectionLost, Database, PoolTimeout
+from covet.db.drivers.mysql import MySQLConnection
+
+pytestmark = pytest.mark.integration
+
+
+async def test_exhaustion_and_acquire_timeout(backend: str) -> None:
+    db = Database(backend, alias=f"pool-{uuid.uuid4().hex[:6]}", max_size=2, acquire_timeout=0.2)
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with db.connection():
+            await release.wait()
+
+    try:
+        async with db:
+            holders = [asyncio.create_task(holder()) for _ in range(2)]
+            while db.primary_pool.in_use < 2:
+                await asyncio.sleep(0.005)
+            with pytest.raises(PoolTimeout, match="within 0.2s") as info:
+                await db.fetch_val("SELECT 1")
+            assert info.value.context["max_size"] == 2
+            assert db.primary_pool.stats.timeouts == 1
+            release.set()
+            await asyncio.gather(*holders)
+            assert await db.fetch_val("SELECT 1") == 1
+            assert db.primary_pool.in_use == 0
+    finally:
+        db.unregister()
+
+
+async def test_waiters_get_connections_as_they_free(backend: str) -> None:
+    db = Database(backend, alias=f"pool-{uuid.uuid4().hex[:6]}", max_size=2, acquire_timeout=5)
+    try:
+        async with db:
+
+            async def work(i: int) -> int:
+                async with db.connection() as conn:
+                    await asyncio.sleep(0.01)
+                    return int(await conn.fetch_val(f"SELECT {i}"))
+
+            results = await asyncio.gather(*(work(i) for i in range(10)))
+            assert results == list(range(10))
+            assert db.primary_pool.size <= 2
+            assert db.primary_pool.stats.created <= 2
+    finally:
+        db.unregister()
+
+
+async def test_recycle_replaces_old_connections(backend: str) -> None:
+    db = Database(backend, alias=f"pool-{uuid.uuid4().hex[:6]}", max_size=1, recycle=0.05)
+    try:
+        async with db:
+            await db.fetch_val("SELECT 1")
+            created = db.primary_pool.stats.created
+            await asyncio.sleep(0.1)
+            await db.fetch_val("SELECT 1")
+            assert db.primary_pool.stats.created == created + 1
+    finally:
+        db.unregister()
+
+
+async def test_pool_options_from_url(backend: str) -> None:
+    sep = "&" if "?" in backend else "?"
+    db = Database(f"{backend}{sep}min_size=2&max_size=3", alias=f"pool-{uuid.uuid4().hex[:6]}")
+    try:
+        async with db:
+            assert db.primary_pool.size == 2 and db.primary_pool.max_size == 3
+    finally:
+        db.unregister()
+
+
+async def test_memory_sqlite_shares_one_connection() -> None:
+    db = Database("sqlite:///:memory:", alias="memory-test", max_size=10)
+    try:
+        async with db:
+            await db.execute("CREATE TABLE m (x INTEGER)")
+            await asyncio.gather(*(db.execute("INSERT INTO m VALUES (?)", [i]) for i in range(5)))
+            assert await db.fetch_val("SELECT COUNT(*) FROM m") == 5
+            assert db.primary_pool.max_size == 1
+    finally:
+        db.unregister()
+
+
+@pytest.mark.postgres
+async def test_postgresql_recovers_after_backends_are_terminated(postgres_url: str) -> None:
+    db = Database(postgres_url, alias=f"pg-kill-{uuid.uuid4().hex[:6]}", min_size=3, max_size=3)
+    admin = Database(postgres_url, alias=f"pg-admin-{uuid.uuid4().hex[:6]}", max_size=1)
+    try:
+        async with db, admin:
+            pids = []
+            for raw in db.primary_pool.connections():
+                pids.append(raw.raw.get_server_pid())  # type: ignore[attr-defined]
+            assert len(pids) == 3
+            killed = await admin.fetch_val(
+                "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid) s",
+                [pids],
+            )
+            assert killed == 3
+            await asyncio.sleep(0.1)
+            # reads recover transparently (dead connections are dropped or retried)
+            assert await db.fetch_val("SELECT 41 + 1") == 42
+            assert await db.fetch_val("SELECT pg_backend_pid()") not in pids
+            # a held connection that dies raises ConnectionLost; the next query works
+            async with db.connection() as conn:
+                pid = await conn.fetch_val("SELECT pg_backend_pid()")
+                await admin.execute("SELECT pg_terminate_backend($1)", [pid])
+                await asyncio.sleep(0.1)
+                with pytest.raises(ConnectionLost):
+                    await conn.execute("CREATE TEMP TABLE x (a int)")
+            assert await db.execute("SELECT 1") in (1, -1)
+            assert db.primary_pool.stats.discarded >= 1
+    finally:
+        db.unregister()
+        admin.unregister()
+
+
+@pytest.mark.mysql
+async def test_mariadb_recovers_after_kill(mysql_url: str) -> None:
+    db = Database(mysql_url, alias=f"my-kill-{uuid.uuid4().hex[:6]}", min_size=2, max_size=2)
+    admin = Database(mysql_url, alias=f"my-admin-{uuid.uuid4().hex[:6]}", max_size=1)
+    try:
+        async with db, admin:
+            ids = []
+            for raw in db.primary_pool.connections():
+                assert isinstance(raw, MySQLConnection)
+                ids.append(raw.thread_id)
+            for thread_id in ids:
+                await admin.execute(f"KILL {int(thread_id)}")
+            await asyncio.sleep(0.1)
+            # a read notices the dead connection, discards it and retries on a fresh one
+            assert await db.fetch_val("SELECT 40 + 2") == 42
+            assert await db.fetch_val("SELECT CONNECTION_ID()") not in ids
+            # a write is never retried: it raises ConnectionLost, then the pool recovers
+            async with db.connection() as conn:
+                thread_id = await conn.fetch_val("SELECT CONNECTION_ID()")
+                await admin.execute(f"KILL {int(thread_id)}")
+                await asyncio.sleep(0.1)
+                with pytest.raises(ConnectionLost):
+                    await conn.execute("DO 1")
+            assert await db.execute("DO 1") == 0
+            assert await db.fetch_val("SELECT 1") == 1
+    finally:
+        db.unregister()
+        admin.unregister()
