@@ -9,7 +9,7 @@ started inside inherit the binding; the connection serialises their operations.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -122,7 +122,7 @@ class Connection:
 
     async def iterate(
         self, sql: str, params: Params = None, *, chunk_size: int = 500
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Stream rows; see ``Database.iterate``."""
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
@@ -139,7 +139,7 @@ class Connection:
                             yield row
                     finally:
                         self._stream_task = None
-                        await rows.aclose()  # type: ignore[attr-defined]
+                        await rows.aclose()
                 return
             while True:
                 async with self._lock:
@@ -155,7 +155,7 @@ class Connection:
         finally:
             if not exclusive:
                 async with self._lock:
-                    await rows.aclose()  # type: ignore[attr-defined]
+                    await rows.aclose()
 
     def transaction(self, *, isolation: str | None = None) -> Transaction:
         """A transaction (or savepoint, when one is open) on this connection."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing, asynccontextmanager
 from contextvars import ContextVar, Token
 from types import TracebackType
@@ -416,7 +416,7 @@ class Database:
         *,
         chunk_size: int = 500,
         using: str | None = None,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Stream rows in chunks: a server-side cursor on PostgreSQL (in a transaction),
         an unbuffered cursor on MySQL, ``fetchmany`` on SQLite.
 

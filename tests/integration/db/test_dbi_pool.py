@@ -26,7 +26,7 @@ async def test_exhaustion_and_acquire_timeout(backend: str) -> None:
             holders = [asyncio.create_task(holder()) for _ in range(2)]
             while db.primary_pool.in_use < 2:
                 await asyncio.sleep(0.005)
-            with pytest.raises(PoolTimeout, match="within 0.2s") as info:
+            with pytest.raises(PoolTimeout, match=r"within 0\.2s") as info:
                 await db.fetch_val("SELECT 1")
             assert info.value.context["max_size"] == 2
             assert db.primary_pool.stats.timeouts == 1

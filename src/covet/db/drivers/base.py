@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from covet.db.exceptions import DatabaseError
@@ -53,7 +53,7 @@ class DriverConnection(abc.ABC):
         """Run an INSERT and return the id the server generated (``lastrowid``)."""
 
     @abc.abstractmethod
-    def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[Any]:
+    def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[Any, None]:
         """Stream rows without holding the whole result in memory."""
 
     @abc.abstractmethod

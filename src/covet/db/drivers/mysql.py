@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from covet.db.drivers.base import DriverConnection, Params, parse_version
@@ -137,7 +137,7 @@ class MySQLConnection(DriverConnection):
     async def insert(self, sql: str, params: Params) -> Any:
         return await self._cursor_call(sql, params, "insert")
 
-    async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[Any]:
+    async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[Any, None]:
         cur = self._conn.cursor(self._driver.sscursor)
         if not hasattr(cur, "execute"):  # aiomysql returns an awaitable context manager
             cur = await cur

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from covet.db.drivers.base import DriverConnection, Params
@@ -79,7 +79,7 @@ class PostgreSQLConnection(DriverConnection):
         except Exception as exc:
             raise self._translate_or_raise(exc) from exc
 
-    async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[Any]:
+    async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[Any, None]:
         # A server-side cursor lives inside a transaction: open one if none is active.
         own_tx = not self._conn.is_in_transaction()
         try:

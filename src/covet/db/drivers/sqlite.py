@@ -16,7 +16,7 @@ import functools
 import re
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -174,7 +174,7 @@ class SQLiteConnection(DriverConnection):
     async def insert(self, sql: str, params: Params) -> Any:
         return await self._run(self._insert_sync, sql, _adapt(params))
 
-    async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncIterator[Any]:
+    async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[Any, None]:
         cur: sqlite3.Cursor = await self._run(self._conn.execute, sql, _adapt(params))
         try:
             if cur.description is None:
