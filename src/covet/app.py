@@ -22,6 +22,7 @@ from covet.http.limits import DEFAULT_LIMITS, Limits
 from covet.http.request import Request
 from covet.http.response import RedirectResponse, Response
 from covet.routing import Route, RouteTable, Router, WebSocketRoute
+from covet.websockets.channels import Channels, MemoryChannels
 
 __all__ = ("Covet",)
 
@@ -64,6 +65,7 @@ class Covet(Router):
         servers: list[dict[str, Any]] | None = None,
         redirect_slashes: bool = True,
         limits: Limits | None = None,
+        channels: Channels | None = None,
     ) -> None:
         super().__init__(routes=routes)
         self.title = title
@@ -81,6 +83,7 @@ class Covet(Router):
         self.openapi_schema: dict[str, Any] | None = None
         self.redirect_slashes = redirect_slashes
         self.limits = limits or DEFAULT_LIMITS
+        self._channels = channels
         self.state = State()
         self.user_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
         for spec in middleware or ():
@@ -103,6 +106,13 @@ class Covet(Router):
         self._docs_installed = False
 
     # ------------------------------------------------------------------ configuration
+
+    @property
+    def channels(self) -> Channels:
+        """WebSocket rooms and broadcast (in memory unless ``Covet(channels=...)``)."""
+        if self._channels is None:
+            self._channels = MemoryChannels()
+        return self._channels
 
     def _routes_changed(self) -> None:
         self._asgi = None
@@ -358,6 +368,9 @@ class Covet(Router):
         try:
             await self.container.startup()
             stack.push_async_callback(self.container.shutdown)
+            if self._channels is not None:
+                await self._channels.start()
+                stack.push_async_callback(self._channels.stop)
             for db in _registered_databases():
                 if not getattr(db, "is_connected", False):
                     await db.connect()
