@@ -167,7 +167,10 @@ class QueryBuilder:
             field = meta.pk if part == "pk" else (meta.by_name.get(part) or meta.by_attname.get(part))
             if field is not None and (field.relation is None or part == field.attname != field.name):
                 if not last:
-                    raise FieldError(f"{model.__name__}.{field.name} is not a relation; cannot follow {parts[i + 1]!r}")
+                    raise FieldError(
+                        f"unsupported lookup {parts[i + 1]!r} on {model.__name__}.{field.name} "
+                        f"(lookups: {', '.join(sorted(LOOKUPS))})"
+                    )
                 return Column(field.column, table, field.kind), field, model
             if field is not None and not field.is_m2m:
                 if last:
