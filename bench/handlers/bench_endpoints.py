@@ -93,7 +93,7 @@ async def search(q: str, limit: int) -> dict[str, Any]:
     return {"q": q, "limit": limit}
 
 
-async def user(id: int) -> dict[str, Any]:  # noqa: A002 - matches the peer benchmark
+async def user(id: int) -> dict[str, Any]:
     return {"id": id}
 
 

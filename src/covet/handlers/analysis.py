@@ -301,6 +301,8 @@ def _field(
     constraints: dict[str, Any] = {}
     for m in meta:
         constraints.update(constraints_of(m))
+    if marker is not None:
+        constraints.update(marker.constraints())
     inner, _ = unwrap_optional(base)
     alias = marker.alias if marker is not None and marker.alias else pname
     if location == "header" and (marker is None or not marker.alias):

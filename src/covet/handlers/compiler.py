@@ -19,8 +19,8 @@ from covet.exceptions import HTTPException, ValidationError, WebSocketException
 from covet.http.request import Request
 
 from .errors import MISSING, Invalid, render_details
-from .extract import extract_params, media_type_of, read_body, too_deep
-from .foreign import BadJSON, loads
+from .extract import extract_params, loads_limited, media_type_of, read_body
+from .foreign import BadJSON
 from .plan import Plan, Slot, build_plan
 from .responses import Responder, build_responder
 
@@ -227,9 +227,7 @@ async def _read_bodies(
         data: Any = {}
     else:
         _check_json_type(scope)
-        data = loads(body)
-        if too_deep(body, data, plan.max_depth):
-            raise BadJSON(f"JSON body nested too deeply (limit {plan.max_depth})")
+        data = loads_limited(body, plan.max_depth)
     if not isinstance(data, dict):
         return [*(errors or []), {"field": "body", "message": "Expected an object", "code": "type_error"}]
     for f in plan.body_fields:

@@ -16,8 +16,7 @@ from covet.exceptions import ImproperlyConfigured
 from covet.http.limits import DEFAULT_LIMITS
 
 from .analysis import Dependant, ParamField, analyze, body_model_kind, callable_name
-from .extract import too_deep
-from .foreign import BadJSON, loads
+from .extract import loads_limited
 from .params import Depends, Security
 from .validation import compile_validator
 
@@ -182,14 +181,12 @@ def _whole_decoder(
     if kind is not None and not field.constraints:
         from .foreign import json_decoder
 
+        # pydantic and msgspec bound their own recursion (errors -> 400)
         return json_decoder(field.annotation, kind)
     validate = field.validator
 
     def stdlib_decode(body: bytes) -> Any:
-        data = loads(body)
-        if too_deep(body, data, max_depth):
-            raise BadJSON(f"JSON body nested too deeply (limit {max_depth})")
-        return validate(data)
+        return validate(loads_limited(body, max_depth))
 
     return stdlib_decode, (), None
 

@@ -542,9 +542,12 @@ def struct_fields(tp: type, kind: str | None = None) -> list[StructField]:
     elif kind == "typeddict":
         required = tp.__required_keys__  # type: ignore[attr-defined]
         for name, ann in hints.items():
+            is_required = name in required
             while get_origin(ann) in (typing.Required, typing.NotRequired):
+                # string annotations hide these from __required_keys__ on Python < 3.12
+                is_required = get_origin(ann) is typing.Required
                 ann = get_args(ann)[0]
-            fields.append(StructField(name, ann, name in required))
+            fields.append(StructField(name, ann, is_required))
     else:
         for name, ann in hints.items():
             if name.startswith("_") or get_origin(ann) is typing.ClassVar or ann is typing.ClassVar:
