@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import hashlib
 import inspect
 import logging
 import time
@@ -39,6 +40,7 @@ KeySpec = Union[str, KeyFunc]
 ExemptSpec = Union[Iterable[str], Callable[[Any], bool]]
 
 _SCOPE_RESULTS = "covet.ratelimit"
+_MAX_KEY_LENGTH = 200
 _current: contextvars.ContextVar[tuple[RateLimitMiddleware, Scope, Receive]] = (
     contextvars.ContextVar("covet.ratelimit.current")
 )
@@ -62,11 +64,17 @@ def _request(scope: Scope, receive: Receive) -> Request:
 
 async def _resolve_key(key: KeySpec, scope: Scope, receive: Receive) -> str | None:
     if isinstance(key, str):
-        return BUILTIN_KEYS[key](scope)
-    value = key(_request(scope, receive))
-    if inspect.isawaitable(value):
-        value = await value
-    return None if value is None else str(value)
+        value = BUILTIN_KEYS[key](scope)
+    else:
+        result: Any = key(_request(scope, receive))
+        if inspect.isawaitable(result):
+            result = await result
+        if result is None:
+            return None
+        value = str(result)
+    if len(value) > _MAX_KEY_LENGTH:  # client-controlled keys must not bloat the backend
+        value = "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return value
 
 
 @dataclass(frozen=True)

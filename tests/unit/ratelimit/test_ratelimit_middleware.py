@@ -126,6 +126,18 @@ async def test_user_key_and_custom_key_function() -> None:
         assert [(await c.get("/")).status_code for _ in range(3)] == [200] * 3
 
 
+async def test_huge_client_controlled_keys_are_hashed() -> None:
+    backend = MemoryBackend()
+    app = RateLimitMiddleware(
+        hello, limit="1/minute", key=lambda r: r.headers.get("x-api-key"), backend=backend
+    )
+    async with raw_client(app) as c:
+        assert (await c.get("/", headers={"x-api-key": "k" * 8000})).status_code == 200
+        assert (await c.get("/", headers={"x-api-key": "k" * 8000})).status_code == 429
+        assert (await c.get("/", headers={"x-api-key": "k" * 7999})).status_code == 200
+    assert all(len(key) < 100 for _, key in backend._data)
+
+
 async def test_exempt_paths_and_function() -> None:
     app = RateLimitMiddleware(hello, limit="1/minute", exempt=["/health", "/static/*"])
     async with raw_client(app) as c:
