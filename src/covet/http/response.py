@@ -77,6 +77,7 @@ class Response:
 
     default_media_type: ClassVar[str | None] = None
     charset: ClassVar[str] = "utf-8"
+    _default_content_type: ClassVar[bytes | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # ``media_type = "text/csv"`` in a subclass body becomes the default, so the
@@ -86,6 +87,8 @@ class Response:
         if "media_type" in cls.__dict__ and (declared is None or isinstance(declared, str)):
             cls.default_media_type = declared
             delattr(cls, "media_type")
+        default = cls.default_media_type
+        cls._default_content_type = None if default is None else _content_type(default, cls.charset)
 
     def __init__(
         self,
@@ -96,32 +99,34 @@ class Response:
         background: BackgroundTask | None = None,
     ) -> None:
         self.status_code = status_code
-        if media_type is None:
-            media_type = self.default_media_type
-        self.media_type = media_type
         self.background = background
-        self._headers: MutableHeaders | None = None
         body = self.body = self.render(content)
-        if headers is None:
-            raw: RawHeaders = []
-            if status_code >= 200 and status_code not in _NO_BODY_STATUS:
-                raw.append((_CONTENT_LENGTH, b"%d" % len(body)))
-                if media_type is not None:
-                    raw.append((_CONTENT_TYPE, _content_type(media_type, self.charset)))
-            self.raw_headers = raw
+        if media_type is None:
+            self.media_type = media_type = self.default_media_type
+            ctype = self._default_content_type
         else:
-            self.raw_headers = self._init_headers(headers, body, media_type)
+            self.media_type = media_type
+            ctype = _content_type(media_type, self.charset)
+        if headers is not None:
+            self.raw_headers = self._init_headers(headers, body, ctype)
+        elif status_code == 200 or (status_code >= 200 and status_code not in _NO_BODY_STATUS):
+            if ctype is None:
+                self.raw_headers = [(_CONTENT_LENGTH, b"%d" % len(body))]
+            else:
+                self.raw_headers = [(_CONTENT_LENGTH, b"%d" % len(body)), (_CONTENT_TYPE, ctype)]
+        else:
+            self.raw_headers = []
 
     def _init_headers(
-        self, headers: Mapping[str, str], body: bytes, media_type: str | None
+        self, headers: Mapping[str, str], body: bytes, ctype: bytes | None
     ) -> RawHeaders:
         raw = encode_headers(headers)
         present = {k for k, _ in raw}
         if body_allowed(self.status_code):
             if _CONTENT_LENGTH not in present:
                 raw.append((_CONTENT_LENGTH, b"%d" % len(body)))
-            if media_type is not None and _CONTENT_TYPE not in present:
-                raw.append((_CONTENT_TYPE, _content_type(media_type, self.charset)))
+            if ctype is not None and _CONTENT_TYPE not in present:
+                raw.append((_CONTENT_TYPE, ctype))
         return raw
 
     def render(self, content: Any) -> bytes:
@@ -141,10 +146,14 @@ class Response:
 
     @property
     def headers(self) -> MutableHeaders:
-        """Editable view of ``raw_headers``."""
-        if self._headers is None:
-            self._headers = MutableHeaders(raw=self.raw_headers)
-        return self._headers
+        """Editable view of ``raw_headers`` (made on first access)."""
+        try:
+            headers = self._headers
+        except AttributeError:
+            headers = None
+        if headers is None or headers.raw is not self.raw_headers:
+            headers = self._headers = MutableHeaders(raw=self.raw_headers)
+        return headers
 
     def set_cookie(
         self,
@@ -183,16 +192,26 @@ class Response:
         )  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            start, body_type = "http.response.start", "http.response.body"
-        else:  # websocket denial response (server extension)
-            start, body_type = "websocket.http.response.start", "websocket.http.response.body"
         status = self.status_code
-        await send({"type": start, "status": status, "headers": self.raw_headers})
-        if scope.get("method") == "HEAD" or status < 200 or status in _NO_BODY_STATUS:
-            await send({"type": body_type, "body": b""})
-        else:
-            await send({"type": body_type, "body": self.body})
+        if scope["type"] == "http":
+            await send(
+                {"type": "http.response.start", "status": status, "headers": self.raw_headers}
+            )
+            if status == 200 and scope["method"] != "HEAD":
+                await send({"type": "http.response.body", "body": self.body})
+            elif scope["method"] == "HEAD" or status < 200 or status in _NO_BODY_STATUS:
+                await send({"type": "http.response.body", "body": b""})
+            else:
+                await send({"type": "http.response.body", "body": self.body})
+        else:  # websocket denial response (server extension)
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": status,
+                    "headers": self.raw_headers,
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": self.body})
         if self.background is not None:
             await self.background()
 
