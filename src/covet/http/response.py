@@ -78,6 +78,7 @@ class Response:
     default_media_type: ClassVar[str | None] = None
     charset: ClassVar[str] = "utf-8"
     _default_content_type: ClassVar[bytes | None] = None
+    _headers: MutableHeaders | None  # set on first ``.headers`` access
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # ``media_type = "text/csv"`` in a subclass body becomes the default, so the
