@@ -18,6 +18,9 @@ Responses go through ``FileResponse`` (ETag, Last-Modified, 304, Range/206/416).
 accepts that encoding (``Content-Encoding``, ``Vary: Accept-Encoding``); range requests
 always get the identity file. ``html=True`` serves ``index.html`` for directories
 (redirecting ``/dir`` to ``/dir/``) and ``404.html`` for misses.
+
+The lookup (a few ``stat`` calls, microseconds on a local disk) runs on the event loop;
+file contents are read in the threadpool by ``FileResponse``.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from collections.abc import Sequence
 from urllib.parse import unquote
 
 from covet._types import Receive, Scope, Send
-from covet.concurrency import run_in_threadpool
 from covet.exceptions import ImproperlyConfigured
 from covet.http import FileResponse, JSONResponse, RedirectResponse, Response
 from covet.http.datastructures import scope_path
@@ -220,7 +222,7 @@ class StaticFiles:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1000})
             return
-        response = await run_in_threadpool(self._select, scope)
+        response = self._select(scope)
         await response(scope, receive, send)
 
     def _select(self, scope: Scope) -> Response:
