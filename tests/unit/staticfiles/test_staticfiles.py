@@ -222,6 +222,15 @@ async def test_symlinks_escaping_the_directory_are_refused(tree: Path) -> None:
     assert (await call(trusting, "/../secret.txt"))[0] == 404  # traversal stays refused
 
 
+async def test_precompressed_sibling_symlinked_outside_is_ignored(tree: Path) -> None:
+    (tree / "app.js.br").unlink()
+    os.symlink(tree.parent / "secret.txt", tree / "app.js.br")
+    status, headers, body = await call(
+        StaticFiles(directory=tree), "/app.js", headers=[(b"accept-encoding", b"br")]
+    )
+    assert status == 200 and "content-encoding" not in headers and body == b"console.log(1)"
+
+
 async def test_html_mode(tree: Path) -> None:
     app = StaticFiles(directory=tree, html=True)
     status, headers, body = await call(app, "/")
