@@ -19,8 +19,8 @@ from covet.exceptions import HTTPException, ValidationError, WebSocketException
 from covet.http.request import Request
 
 from .errors import MISSING, Invalid, render_details
-from .extract import extract_params, loads_limited, media_type_of, read_body
-from .foreign import BadJSON
+from .extract import extract_params, media_type_of, read_body
+from .jsonbody import BadJSON, loads_limited
 from .plan import Plan, Slot, build_plan
 from .responses import Responder, build_responder
 

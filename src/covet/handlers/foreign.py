@@ -14,18 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from covet import _json
-from covet.exceptions import HTTPException, MissingDependency, ValidationError
+from covet.exceptions import MissingDependency, ValidationError
 
 from .errors import MISSING, ErrorEntry, Invalid, RawPath
+from .jsonbody import BadJSON, loads, loads_limited
 
-__all__ = ("BadJSON", "json_decoder", "python_validator", "serializer")
-
-
-class BadJSON(HTTPException):
-    """The body is not decodable JSON: 400."""
-
-    def __init__(self, detail: str = "Malformed JSON body") -> None:
-        super().__init__(400, detail)
+__all__ = ("json_decoder", "python_validator", "serializer")
 
 
 def _module(name: str, extra: str) -> Any:
@@ -206,7 +200,7 @@ def python_validator(tp: Any, kind: str, *, from_attributes: bool = False) -> Ca
 NativeDecoder = tuple[Callable[[bytes], Any], tuple[type[BaseException], ...], Callable[[Any, bytes], Exception]]
 
 
-def json_decoder(tp: Any, kind: str | None) -> NativeDecoder:
+def json_decoder(tp: Any, kind: str | None, max_depth: int = 64) -> NativeDecoder:
     """The library's own bytes -> value decoder for ``tp``, unwrapped for speed.
 
     Returns ``(decode, native_errors, convert)``: callers catch ``native_errors`` and raise
@@ -228,28 +222,28 @@ def json_decoder(tp: Any, kind: str | None) -> NativeDecoder:
 
         def ms_convert(exc: Any, raw: bytes) -> Exception:
             if isinstance(exc, ms_validation):
-                return Invalid(msgspec_errors(exc, loads(raw)))
+                return Invalid(msgspec_errors(exc, _value_source(raw)))
             return BadJSON(f"Malformed JSON body: {exc}")
 
         return ms.json.Decoder(tp).decode, (ms.DecodeError,), ms_convert
     if kind == "protocol":
         check = python_validator(tp, "protocol")
-        return (lambda raw: check(loads(raw))), (), _no_convert
+        return (lambda raw: check(loads_limited(raw, max_depth))), (), _no_convert
     raise ValueError(f"no JSON decoder for {kind!r}")
+
+
+def _value_source(raw: bytes) -> Any:
+    """Decoded body to look offending values up in (only when decoding is harmless)."""
+    if raw.count(b"[") + raw.count(b"{") > 1000:
+        return MISSING
+    try:
+        return loads(raw)
+    except BadJSON:
+        return MISSING
 
 
 def _no_convert(exc: Any, raw: bytes) -> Exception:
     return exc  # type: ignore[no-any-return]
-
-
-def loads(raw: bytes) -> Any:
-    """``_json.loads`` with malformed or too-deep input turned into a 400."""
-    try:
-        return _json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadJSON(f"Malformed JSON body: {exc}") from None
-    except RecursionError:
-        raise BadJSON("JSON body is nested too deeply") from None
 
 
 def serializer(tp: Any, kind: str) -> Callable[[Any], bytes]:

@@ -16,7 +16,7 @@ from covet.exceptions import ImproperlyConfigured
 from covet.http.limits import DEFAULT_LIMITS
 
 from .analysis import Dependant, ParamField, analyze, body_model_kind, callable_name
-from .extract import loads_limited
+from .jsonbody import loads_limited
 from .params import Depends, Security
 from .validation import compile_validator
 
@@ -182,7 +182,7 @@ def _whole_decoder(
         from .foreign import json_decoder
 
         # pydantic and msgspec bound their own recursion (errors -> 400)
-        return json_decoder(field.annotation, kind)
+        return json_decoder(field.annotation, kind, max_depth)
     validate = field.validator
 
     def stdlib_decode(body: bytes) -> Any:
