@@ -45,6 +45,7 @@ from .store import store
 
 RATES = {Currency.EUR: 1.0, Currency.USD: 1.08, Currency.GBP: 0.85}
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 
 # Error responses need only a description: the body is the framework's error format.
 NOT_FOUND = {"description": "No such resource"}
@@ -91,7 +92,7 @@ async def list_products(
     in_stock: bool = False,
     sort: Literal["name", "price", "-price"] = "name",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     x_currency: CurrencyHeader = Currency.EUR,
 ) -> ProductPage:
     """Filter by text, category, tags and price (in EUR); results are paginated."""
@@ -156,6 +157,16 @@ async def delete_product(product_id: int) -> None:
         413: {"description": "Image too large"},
         415: {"description": "Not an image"},
     },
+    # Deep-merged into the operation: tell clients which file types the part may have.
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "encoding": {"image": {"contentType": ", ".join(IMAGE_TYPES)}}
+                }
+            }
+        }
+    },
 )
 async def upload_image(
     product_id: int,
@@ -164,7 +175,7 @@ async def upload_image(
 ) -> Product:
     """Attach a picture to a product (multipart upload)."""
     product = store.product(product_id)
-    if image.content_type not in ("image/png", "image/jpeg", "image/webp"):
+    if image.content_type not in IMAGE_TYPES:
         raise HTTPException(415, "Upload a PNG, JPEG or WebP image")
     data = await image.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
@@ -200,7 +211,7 @@ async def me(customer: Customer = Depends(current_customer)) -> Customer:
 @customers.get("/", dependencies=[Depends(require_admin)])
 async def list_customers(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CustomerPage:
     """All accounts, oldest first (catalogue team only)."""
     everyone = list(store.customers.values())
