@@ -84,6 +84,27 @@ async def test_keys_per_ip_ignore_spoofed_forwarding_headers() -> None:
         assert (await b.get("/")).status_code == 200
 
 
+async def test_behind_a_trusted_proxy_the_forwarded_client_is_the_key() -> None:
+    from covet.middleware import ProxyHeadersMiddleware
+
+    limited = RateLimitMiddleware(hello, limit="1/minute")
+    app = ProxyHeadersMiddleware(limited, trusted_hosts=["10.0.0.1"])
+    async with (
+        raw_client(app, ("10.0.0.1", 1)) as proxy,
+        raw_client(app, ("10.9.9.9", 1)) as direct,
+    ):
+        assert (await proxy.get("/", headers={"x-forwarded-for": "203.0.113.5"})).status_code == 200
+        assert (await proxy.get("/", headers={"x-forwarded-for": "203.0.113.5"})).status_code == 429
+        assert (await proxy.get("/", headers={"x-forwarded-for": "203.0.113.6"})).status_code == 200
+        # an untrusted peer cannot pick its key with the header
+        assert (
+            await direct.get("/", headers={"x-forwarded-for": "198.51.100.1"})
+        ).status_code == 200
+        assert (
+            await direct.get("/", headers={"x-forwarded-for": "198.51.100.2"})
+        ).status_code == 429
+
+
 async def test_ipv6_clients_are_grouped_by_prefix() -> None:
     app = RateLimitMiddleware(hello, limit="2/minute")
     codes = []
