@@ -24,6 +24,7 @@ __all__ = (
     "QueryParams",
     "State",
     "UploadFile",
+    "scope_path",
 )
 
 RawHeaders = list[tuple[bytes, bytes]]

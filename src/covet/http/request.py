@@ -315,13 +315,21 @@ class Request(HTTPConnection):
         """Whether the client has gone, checked without waiting."""
         if self._is_disconnected:
             return True
+        # Step the receive awaitable once: a message already waiting comes back at once,
+        # otherwise it would suspend, so we abandon it (nothing has been consumed).
         awaitable = self._receive().__await__()
         try:
-            awaitable.send(None)
+            step = getattr(awaitable, "send", None)
+            if step is not None:
+                step(None)
+            else:
+                next(awaitable)
         except StopIteration as done:
             message = done.value
         else:
-            awaitable.close()  # nothing ready: the client is still there
+            close = getattr(awaitable, "close", None)
+            if close is not None:
+                close()
             return False
         if message.get("type") == "http.disconnect":
             self._is_disconnected = True

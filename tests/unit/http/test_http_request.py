@@ -254,3 +254,22 @@ def test_json_nesting_exceeds(text: bytes | str, depth: int, exceeds: bool) -> N
     from covet.http.limits import json_nesting_exceeds
 
     assert json_nesting_exceeds(text, depth) is exceeds
+
+
+async def test_is_disconnected_with_plain_iterator_awaitable(asgi: Any) -> None:
+    class Pending:
+        """An awaitable whose iterator has no send/close (like some native servers)."""
+
+        def __await__(self) -> Any:
+            return iter([None])
+
+    req = Request(asgi.scope(), lambda: Pending())
+    assert not await req.is_disconnected()
+
+    class Done:
+        def __await__(self) -> Any:
+            if False:
+                yield
+            return {"type": "http.disconnect"}
+
+    assert await Request(asgi.scope(), lambda: Done()).is_disconnected()
