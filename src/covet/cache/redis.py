@@ -209,6 +209,23 @@ class RedisCache(Cache):
         value = self.decode(raw, MISSING)
         return value, (pttl / 1000 if pttl is not None and pttl >= 0 else None)
 
+    async def get_many_with_ttl(self, keys: list[str]) -> dict[str, tuple[Any, float | None]]:
+        """``{key: (value, seconds left or None)}`` for the stored ``keys``, one round trip."""
+        if not keys:
+            return {}
+        with _translate_errors():
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.mget([self._k(k) for k in keys])
+                for key in keys:
+                    pipe.pttl(self._k(key))
+                raws, *pttls = await pipe.execute()
+        out = {}
+        for key, raw, pttl in zip(keys, raws, pttls, strict=True):
+            value = self.decode(raw, MISSING)
+            if value is not MISSING:
+                out[key] = (value, pttl / 1000 if pttl is not None and pttl >= 0 else None)
+        return out
+
     async def set(
         self, key: str, value: Any, ttl: float | None = None, tags: Iterable[str] = ()
     ) -> None:

@@ -113,9 +113,7 @@ class TieredCache(Cache):
         value, left = await self.l2.get_with_ttl(key)
         if value is MISSING:
             return default
-        l1_ttl = self.l1_ttl if left is None else min(left, self.l1_ttl or math.inf)
-        if l1_ttl:
-            await self.l1.set(key, value, l1_ttl)
+        await self._fill_l1(key, value, left)
         return value
 
     async def set(
@@ -142,12 +140,16 @@ class TieredCache(Cache):
         found = await self.l1.get_many(keys)
         rest = [k for k in keys if k not in found]
         if rest:
-            fetched = await self.l2.get_many(rest)
-            for key, value in fetched.items():
-                if self.l1_ttl:
-                    await self.l1.set(key, value, self.l1_ttl)
-            found.update(fetched)
+            for key, (value, left) in (await self.l2.get_many_with_ttl(rest)).items():
+                await self._fill_l1(key, value, left)
+                found[key] = value
         return found
+
+    async def _fill_l1(self, key: str, value: Any, left: float | None) -> None:
+        """Copy an L2 value into L1 for at most ``l1_ttl`` and never past its L2 expiry."""
+        l1_ttl = self.l1_ttl if left is None else min(left, self.l1_ttl or math.inf)
+        if l1_ttl:
+            await self.l1.set(key, value, l1_ttl)
 
     async def set_many(
         self, mapping: Mapping[str, Any], ttl: float | None = None, tags: Iterable[str] = ()

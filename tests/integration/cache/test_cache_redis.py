@@ -141,3 +141,19 @@ async def test_unreachable_redis(free_port: int) -> None:
         assert calls == 1
     finally:
         await cache.close()
+
+
+async def test_tiered_l1_never_outlives_l2(redis_url: str, redis_prefix: str) -> None:
+    writer = RedisCache(redis_url, prefix=redis_prefix)
+    tiered = TieredCache(RedisCache(redis_url, prefix=redis_prefix), l1_ttl=60)
+    try:
+        await writer.set_many({"a": 1, "b": 2}, ttl=5)
+        await writer.set("c", 3)
+        assert await tiered.get_many(["a", "b", "c", "zz"]) == {"a": 1, "b": 2, "c": 3}
+        assert await tiered.get("a") == 1
+        left_a, left_c = await tiered.l1.ttl("a"), await tiered.l1.ttl("c")
+        assert left_a is not None and left_a <= 5
+        assert left_c is not None and 59 < left_c <= 60
+    finally:
+        await writer.close()
+        await tiered.close()
