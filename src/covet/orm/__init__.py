@@ -7,6 +7,7 @@ See ``docs/orm.md``.
 
 from __future__ import annotations
 
+from covet.db.database import register_schema_manager
 from covet.orm.base import Model, get_model
 from covet.orm.ddl import create_all, drop_all
 from covet.orm.exceptions import FieldError, ProtectedError, RelationNotLoaded
@@ -16,7 +17,6 @@ from covet.orm.manager import Manager
 from covet.orm.query import QuerySet
 from covet.orm.relations import ForeignKey, ManyToMany, OneToOne
 from covet.orm.schema import SchemaObject
-from covet.db.database import register_schema_manager
 
 register_schema_manager(create_all, drop_all)
 

@@ -40,7 +40,7 @@ class _Forward:
     __ror__ = __or__
 
 
-class _Namespace(dict):  # type: ignore[type-arg]
+class _Namespace(dict):
     """Annotation evaluation namespace: class body, module, builtins, else a forward name."""
 
     def __init__(self, cls_ns: dict[str, Any], module_ns: dict[str, Any]) -> None:
@@ -83,7 +83,9 @@ def get_model(name: str, near: type[Model] | None = None) -> type[Model]:
 class ModelMeta(type):
     """Builds ``_meta`` from annotations, wires relations, attaches managers and errors."""
 
-    def __new__(mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kwargs: Any) -> ModelMeta:
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kwargs: Any
+    ) -> ModelMeta:
         parents = [b for b in bases if isinstance(b, ModelMeta)]
         if not parents:
             return super().__new__(mcs, name, bases, ns, **kwargs)
@@ -102,12 +104,9 @@ class ModelMeta(type):
             if typing.get_origin(ann) is ClassVar:
                 continue
             field = value if isinstance(value, Field) else Field(default=value)
-            if fname in ns:
-                del ns[fname]
+            ns.pop(fname, None)
             declared.append((fname, ann, field))
-        ns["_field_templates"] = tuple(
-            (n, a, copy.copy(f)) for n, a, f in (*inherited, *declared)
-        )
+        ns["_field_templates"] = tuple((n, a, copy.copy(f)) for n, a, f in (*inherited, *declared))
         cls = super().__new__(mcs, name, bases, ns, **kwargs)
         meta = Options(cls, meta_cls)  # type: ignore[arg-type]
         cls._meta = meta  # type: ignore[attr-defined]
@@ -127,7 +126,11 @@ class ModelMeta(type):
             meta.add_field(field)
         # Primary key first in the column list.
         meta.fields.sort(key=lambda f: not f.primary_key)
-        cls.DoesNotExist = type("DoesNotExist", (db_exc.DoesNotExist,), {"__module__": module, "__qualname__": f"{name}.DoesNotExist"})  # type: ignore[attr-defined]
+        cls.DoesNotExist = type(
+            "DoesNotExist",
+            (db_exc.DoesNotExist,),
+            {"__module__": module, "__qualname__": f"{name}.DoesNotExist"},
+        )  # type: ignore[attr-defined]
         cls.MultipleObjectsReturned = type(  # type: ignore[attr-defined]
             "MultipleObjectsReturned",
             (db_exc.MultipleObjectsReturned,),
@@ -158,7 +161,7 @@ def _target_of(field: Field) -> type[Model] | None:
             return get_model(target, field.model)
         except LookupError:
             return None
-    return target  # type: ignore[no-any-return]
+    return target
 
 
 def _resolve_waiting() -> None:
@@ -231,17 +234,17 @@ def _setup_m2m(field: Field, target: type[Model]) -> None:
                 "database": model._meta.database,
             },
         )
-        from covet.orm.relations import ForeignKey
-
         through_ns = {
             "__module__": model.__module__,
             "__qualname__": f"{model.__name__}_{field.name}",
-            "__annotations__": {src: ForeignKey[model], dst: ForeignKey[target]},
+            "__annotations__": {src: RelationSpec("fk", model), dst: RelationSpec("fk", target)},
             src: Field(on_delete="cascade", related_name="+"),
             dst: Field(on_delete="cascade", related_name="+"),
             "Meta": meta_cls,
         }
-        field.through = ModelMeta(f"{model.__name__}{field.name.title().replace('_', '')}Through", (Model,), through_ns)
+        field.through = ModelMeta(
+            f"{model.__name__}{field.name.title().replace('_', '')}Through", (Model,), through_ns
+        )
         field.through_fields = (src, dst)
     else:
         through = field.through
@@ -298,13 +301,15 @@ class Model(metaclass=ModelMeta):
             for key in kwargs:
                 if key in meta.by_name and meta.by_name[key].is_m2m:
                     raise TypeError(f"set {key!r} after saving: 'await obj.{key}.set([...])'")
-            raise TypeError(f"{type(self).__name__} got unexpected fields: {', '.join(sorted(kwargs))}")
+            raise TypeError(
+                f"{type(self).__name__} got unexpected fields: {', '.join(sorted(kwargs))}"
+            )
         d["_persisted"] = False
 
     @classmethod
     def _from_db(cls, values: Any, attnames: tuple[str, ...]) -> Any:
         obj = cls.__new__(cls)
-        d = dict(zip(attnames, values))
+        d = dict(zip(attnames, values, strict=False))
         d["_persisted"] = True
         obj.__dict__ = d
         return obj
@@ -364,14 +369,22 @@ class Model(metaclass=ModelMeta):
 
         validate_instance(self)
 
-    def to_dict(self, *, include: set[str] | None = None, exclude: set[str] | None = None) -> dict[str, Any]:
+    def to_dict(
+        self, *, include: set[str] | None = None, exclude: set[str] | None = None
+    ) -> dict[str, Any]:
         """A JSON-ready dict of the field values (loaded relations included as dicts)."""
         from covet.orm.schema import instance_to_dict
 
         return instance_to_dict(self, include=include, exclude=exclude)
 
     @classmethod
-    def schema(cls, *, include: set[str] | None = None, exclude: set[str] | None = None, name: str | None = None) -> type:
+    def schema(
+        cls,
+        *,
+        include: set[str] | None = None,
+        exclude: set[str] | None = None,
+        name: str | None = None,
+    ) -> type:
         """A schema class with a subset of the fields, for handler bodies and responses."""
         from covet.orm.schema import derive_schema
 

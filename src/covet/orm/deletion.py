@@ -31,7 +31,10 @@ def _python_rules(rels: list[ReverseRelation]) -> list[ReverseRelation]:
         r
         for r in rels
         if not r.field.is_m2m
-        and (r.field.on_delete == "protect" or (not r.field.db_constraint and r.field.on_delete != "do_nothing"))
+        and (
+            r.field.on_delete == "protect"
+            or (not r.field.db_constraint and r.field.on_delete != "do_nothing")
+        )
     ]
 
 

@@ -39,17 +39,21 @@ class Q:
     AND = "AND"
     OR = "OR"
 
-    def __init__(self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Q, _connector: str = "AND", _negated: bool = False, **kwargs: Any
+    ) -> None:
         for a in args:
             if not isinstance(a, Q):
-                raise TypeError(f"positional filter arguments must be Q objects, not {type(a).__name__}")
+                raise TypeError(
+                    f"positional filter arguments must be Q objects, not {type(a).__name__}"
+                )
         self.children: list[Q | tuple[str, Any]] = [*args, *sorted(kwargs.items())]
         self.connector = _connector
         self.negated = _negated
 
     def _combine(self, other: Q, connector: str) -> Q:
         if not isinstance(other, Q):
-            return NotImplemented  # type: ignore[unreachable]
+            return NotImplemented
         return Q(self, other, _connector=connector)
 
     def __and__(self, other: Q) -> Q:
@@ -167,7 +171,9 @@ class Aggregate(Expression):
     __slots__ = ("distinct", "expr", "filter")
     function = ""
 
-    def __init__(self, expr: str | Expression = "*", *, distinct: bool = False, filter: Q | None = None) -> None:
+    def __init__(
+        self, expr: str | Expression = "*", *, distinct: bool = False, filter: Q | None = None
+    ) -> None:
         if isinstance(expr, str) and expr != "*":
             expr = F(expr)
         self.expr = expr
@@ -233,4 +239,3 @@ class OrderBy:
 
     def __repr__(self) -> str:
         return f"OrderBy({self.expr!r}, descending={self.descending})"
-

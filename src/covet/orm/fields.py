@@ -159,7 +159,9 @@ class Field:
         if default is not MISSING and default_factory is not None:
             raise TypeError("give either default or default_factory, not both")
         if on_delete not in ON_DELETE_ACTIONS:
-            raise ValueError(f"on_delete must be one of {sorted(ON_DELETE_ACTIONS)}, not {on_delete!r}")
+            raise ValueError(
+                f"on_delete must be one of {sorted(ON_DELETE_ACTIONS)}, not {on_delete!r}"
+            )
         if max_length is not None and (not isinstance(max_length, int) or max_length <= 0):
             raise ValueError(f"max_length must be a positive int, not {max_length!r}")
         self.default = default
@@ -205,7 +207,9 @@ class Field:
         self.model = model
         self.name = name
         if name.startswith("_") or "__" in name:
-            raise TypeError(f"{model.__name__}.{name}: field names cannot start with '_' or contain '__'")
+            raise TypeError(
+                f"{model.__name__}.{name}: field names cannot start with '_' or contain '__'"
+            )
         inner, optional = _unwrap_optional(annotation)
         if isinstance(inner, RelationSpec):
             self.relation = inner
@@ -222,7 +226,11 @@ class Field:
             self.column = self.db_column or name
             self.python_type = inner
             self.kind = self._kind_for(inner, model, name)
-        self.nullable = self.explicit_nullable if self.explicit_nullable is not None else optional
+        if self.explicit_nullable is not None:
+            self.nullable = self.explicit_nullable
+        else:
+            # ``x: T = None`` declares a nullable field just like ``x: T | None = None``.
+            self.nullable = optional or (self.default is None and not self.primary_key)
         if self.primary_key:
             self.nullable = False
             if self.auto is None:
@@ -250,6 +258,8 @@ class Field:
             self.choices = self.choices or list(typing.get_args(tp))
             tp = type(typing.get_args(tp)[0])
             self.python_type = tp
+            if tp is str and self.max_length is None:
+                self.max_length = max(len(str(c)) for c in self.choices)
         for py, kind in _SCALAR_KINDS:
             if tp is py:
                 if kind == "str" and self.max_length is None:
@@ -311,7 +321,9 @@ class Field:
             references = ForeignKeySpec(target.table, target.pk.column, on_delete=self.on_delete)
         static_default = (
             self.default
-            if self.default is not MISSING and self.default is not None and not callable(self.default)
+            if self.default is not MISSING
+            and self.default is not None
+            and not callable(self.default)
             else NO_DEFAULT
         )
         if isinstance(static_default, (dict, list)):

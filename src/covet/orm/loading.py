@@ -27,11 +27,13 @@ def db_for(model: type[Model]) -> Any:
 
 def _converter(field: Any, dialect: Any) -> Callable[[Any], Any] | None:
     if field.kind == "enum" and field.enum_type is not None:
-        return field.enum_type  # type: ignore[no-any-return]
-    return dialect.from_db_converter(field.kind)  # type: ignore[no-any-return]
+        return field.enum_type
+    return dialect.from_db_converter(field.kind)
 
 
-def model_loader(model: type[Model], dialect: Any) -> tuple[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]:
+def model_loader(
+    model: type[Model], dialect: Any
+) -> tuple[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]]:
     """``(attnames, [(index, converter), ...])`` for ``model`` on ``dialect`` (cached)."""
     key = ("load", dialect.name)
     cache = model._meta.cache
@@ -41,7 +43,7 @@ def model_loader(model: type[Model], dialect: Any) -> tuple[tuple[str, ...], lis
         attnames = tuple(f.attname for f in fields)
         convs = [(i, c) for i, f in enumerate(fields) if (c := _converter(f, dialect)) is not None]
         hit = cache[key] = (attnames, convs)
-    return hit  # type: ignore[no-any-return]
+    return hit
 
 
 def value_converters(kinds: Sequence[Any], dialect: Any) -> list[Callable[[Any], Any] | None]:
@@ -55,7 +57,12 @@ def value_converters(kinds: Sequence[Any], dialect: Any) -> list[Callable[[Any],
     return out
 
 
-def _make(model: type[Model], values: Sequence[Any], attnames: tuple[str, ...], convs: list[tuple[int, Callable[[Any], Any]]]) -> Any:
+def _make(
+    model: type[Model],
+    values: Sequence[Any],
+    attnames: tuple[str, ...],
+    convs: list[tuple[int, Callable[[Any], Any]]],
+) -> Any:
     if convs:
         values = list(values)
         for i, conv in convs:
@@ -63,7 +70,7 @@ def _make(model: type[Model], values: Sequence[Any], attnames: tuple[str, ...], 
             if v is not None:
                 values[i] = conv(v)
     obj = model.__new__(model)
-    d = dict(zip(attnames, values))
+    d = dict(zip(attnames, values, strict=False))
     d["_persisted"] = True
     obj.__dict__ = d
     return obj
@@ -82,11 +89,11 @@ def build_instances(
     if not layout and not annotations:
         if not convs:
             new = model.__new__
-            out = []
+            out: list[Any] = []
             append = out.append
             for r in rows:
                 obj = new(model)
-                d = dict(zip(attnames, r))
+                d = dict(zip(attnames, r, strict=False))
                 d["_persisted"] = True
                 obj.__dict__ = d
                 append(obj)
@@ -102,14 +109,16 @@ def build_instances(
         if annotations:
             d = obj.__dict__
             tail = values[len(values) - len(annotations) :]
-            for i, (name, v) in enumerate(zip(annotations, tail)):
+            for i, (name, v) in enumerate(zip(annotations, tail, strict=False)):
                 conv = annotation_converters[i] if i < len(annotation_converters) else None
                 d[name] = conv(v) if conv is not None else v
         result.append(obj)
     return result
 
 
-def _attach(parent: Any, values: tuple[Any, ...], layout: list[RelatedLayout], dialect: Any) -> None:
+def _attach(
+    parent: Any, values: tuple[Any, ...], layout: list[RelatedLayout], dialect: Any
+) -> None:
     for lay in layout:
         chunk = values[lay.start : lay.end]
         pk_index = lay.model._meta.fields.index(lay.model._meta.pk)

@@ -77,7 +77,7 @@ class Manager(Generic[M]):
     async def get(self, *args: Any, **kwargs: Any) -> M:
         """The single matching object. ``get(pk=x)`` / ``get(id=x)`` uses cached SQL."""
         if not args and len(kwargs) == 1:
-            (key, value), = kwargs.items()
+            ((key, value),) = kwargs.items()
             pk = self.model._meta.pk
             if key in ("pk", pk.name) and value is not None and not hasattr(value, "resolve"):
                 return await self._get_by_pk(value)
@@ -107,9 +107,9 @@ class Manager(Generic[M]):
             for i, conv in convs:
                 if values[i] is not None:
                     values[i] = conv(values[i])
-            d = dict(zip(attnames, values))
+            d = dict(zip(attnames, values, strict=False))
         else:
-            d = dict(zip(attnames, row))
+            d = dict(zip(attnames, row, strict=False))
         d["_persisted"] = True
         obj.__dict__ = d
         return obj
@@ -135,7 +135,11 @@ class Manager(Generic[M]):
                     d[name] = value
                     continue
                 if value is not None:
-                    value = f.enum_type(value) if f.kind == "enum" and f.enum_type else dialect.from_db(value, f.kind)
+                    value = (
+                        f.enum_type(value)
+                        if f.kind == "enum" and f.enum_type
+                        else dialect.from_db(value, f.kind)
+                    )
                 d[f.attname] = value
             obj.__dict__ = d
             out.append(obj)

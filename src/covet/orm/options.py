@@ -66,8 +66,10 @@ class Options:
         self.unique_together_names: list[tuple[str, ...]] = [
             tuple(g) for g in (getattr(meta, "unique_together", ()) or ())
         ]
-        if self.unique_together_names and isinstance(self.unique_together_names[0], tuple) and all(
-            isinstance(x, str) and len(x) == 1 for x in self.unique_together_names[0]
+        if (
+            self.unique_together_names
+            and isinstance(self.unique_together_names[0], tuple)
+            and all(isinstance(x, str) and len(x) == 1 for x in self.unique_together_names[0])
         ):
             raise TypeError("Meta.unique_together is a list of tuples of field names")
         self.index_names: list[tuple[str, ...]] = [
@@ -114,7 +116,9 @@ class Options:
 
     @property
     def unique_together(self) -> list[tuple[str, ...]]:
-        return [tuple(self.get_field(n).column for n in group) for group in self.unique_together_names]
+        return [
+            tuple(self.get_field(n).column for n in group) for group in self.unique_together_names
+        ]
 
     @property
     def indexes(self) -> list[IndexSpec]:
@@ -151,7 +155,11 @@ class Options:
 def _snake(name: str) -> str:
     out: list[str] = []
     for i, ch in enumerate(name):
-        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
+        if (
+            ch.isupper()
+            and i
+            and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower()))
+        ):
             out.append("_")
         out.append(ch.lower())
     return "".join(out)

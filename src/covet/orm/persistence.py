@@ -38,7 +38,7 @@ def _insert_sql(model: type[Model], fields: list[Any], dialect: Any, rows: int =
             [[Param(None) for _ in fields] for _ in range(rows)],
         )
         sql = cache[key] = Compiler(dialect).compile(node)[0]
-    return sql  # type: ignore[no-any-return]
+    return sql
 
 
 def _db_values(obj: Model, fields: list[Any], dialect: Any) -> list[Any]:
@@ -71,7 +71,9 @@ async def insert_instance(obj: Model, db: Any = None, *, validate: bool = True) 
     obj.__dict__["_persisted"] = True
 
 
-async def save_instance(obj: Model, *, update_fields: list[str] | None = None, validate: bool = True) -> None:
+async def save_instance(
+    obj: Model, *, update_fields: list[str] | None = None, validate: bool = True
+) -> None:
     model = type(obj)
     meta = model._meta
     db = db_for(model)
@@ -128,7 +130,11 @@ async def update_queryset(qs: QuerySet[Any], values: dict[str, Any]) -> int:
     qb, where = qs._simple_where()
     sets: dict[str, Expr] = {}
     for name, value in values.items():
-        field = meta.get_field(name) if name in meta.by_name or name in meta.by_attname or name == "pk" else None
+        field = (
+            meta.get_field(name)
+            if name in meta.by_name or name in meta.by_attname or name == "pk"
+            else None
+        )
         if field is None:
             raise FieldError(f"{model.__name__} has no field {name!r}")
         if field.is_m2m:
@@ -145,7 +151,9 @@ async def update_queryset(qs: QuerySet[Any], values: dict[str, Any]) -> int:
     return int(await qs.db.execute(sql, params))
 
 
-async def bulk_insert(model: type[Model], objs: list[Model], db: Any, batch_size: int | None) -> list[Model]:
+async def bulk_insert(
+    model: type[Model], objs: list[Model], db: Any, batch_size: int | None
+) -> list[Model]:
     """INSERT many rows in batches that respect the backend's parameter limit."""
     if not objs:
         return objs
@@ -183,7 +191,7 @@ async def bulk_insert(model: type[Model], objs: list[Model], db: Any, batch_size
                 params.extend(_db_values(obj, fields, dialect))
             if needs_ids:
                 rows = await db.fetch_all(sql + dialect.returning_clause([pk.column]), params)
-                for obj, row in zip(batch, rows):
+                for obj, row in zip(batch, rows, strict=False):
                     obj.__dict__[pk.attname] = row[0]
             else:
                 await db.execute(sql, params)
@@ -192,7 +200,9 @@ async def bulk_insert(model: type[Model], objs: list[Model], db: Any, batch_size
     return objs
 
 
-async def bulk_update(model: type[Model], objs: list[Model], names: list[str], db: Any, batch_size: int | None) -> int:
+async def bulk_update(
+    model: type[Model], objs: list[Model], names: list[str], db: Any, batch_size: int | None
+) -> int:
     """One ``UPDATE ... SET col = CASE pk WHEN ... END WHERE pk IN (...)`` per batch."""
     if not objs:
         return 0
@@ -218,7 +228,10 @@ async def bulk_update(model: type[Model], objs: list[Model], names: list[str], d
         sets: dict[str, Any] = {}
         for f in fields:
             whens = [
-                (pk_col == Param(o.pk, meta.pk.kind), _typed_param(o.__dict__.get(f.attname), f, dialect))
+                (
+                    pk_col == Param(o.pk, meta.pk.kind),
+                    _typed_param(o.__dict__.get(f.attname), f, dialect),
+                )
                 for o in batch
             ]
             sets[f.column] = Case(whens, default=Column(f.column, table))

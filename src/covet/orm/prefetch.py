@@ -62,12 +62,22 @@ async def _prefetch_one(objs: list[Model], name: str) -> list[Model]:
         return await _prefetch_m2m(objs, pks, field, reverse=False, name=name)
     rel = meta.get_reverse(name)
     if rel is None:
-        choices = sorted([*(f.name for f in meta.fields if f.relation), *(f.name for f in meta.m2m), *(r.name for r in meta.related_objects)])
-        raise FieldError(f"{model.__name__} has no relation {name!r}; choices: {', '.join(choices)}")
+        choices = sorted(
+            [
+                *(f.name for f in meta.fields if f.relation),
+                *(f.name for f in meta.m2m),
+                *(r.name for r in meta.related_objects),
+            ]
+        )
+        raise FieldError(
+            f"{model.__name__} has no relation {name!r}; choices: {', '.join(choices)}"
+        )
     if rel.field.is_m2m:
         return await _prefetch_m2m(objs, pks, rel.field, reverse=True, name=name)
     attname = rel.field.attname
-    found = await _in_chunks(lambda c: rel.model.objects.filter(**{f"{attname}__in": c}).order_by("pk"), pks)
+    found = await _in_chunks(
+        lambda c: rel.model.objects.filter(**{f"{attname}__in": c}).order_by("pk"), pks
+    )
     groups: dict[Any, list[Any]] = defaultdict(list)
     for child in found:
         groups[child.__dict__.get(attname)].append(child)
@@ -80,7 +90,9 @@ async def _prefetch_one(objs: list[Model], name: str) -> list[Model]:
     return found
 
 
-async def _prefetch_m2m(objs: list[Model], pks: list[Any], field: Any, *, reverse: bool, name: str) -> list[Model]:
+async def _prefetch_m2m(
+    objs: list[Model], pks: list[Any], field: Any, *, reverse: bool, name: str
+) -> list[Model]:
     through = field.through
     src, dst = field.through_fields
     src_attr = through._meta.by_name[src].attname
@@ -91,7 +103,8 @@ async def _prefetch_m2m(objs: list[Model], pks: list[Any], field: Any, *, revers
     else:
         target = field.related_model
     links = await _in_chunks(
-        lambda c: through.objects.filter(**{f"{src_attr}__in": c}).values_list(src_attr, dst_attr), pks
+        lambda c: through.objects.filter(**{f"{src_attr}__in": c}).values_list(src_attr, dst_attr),
+        pks,
     )
     target_ids = list({d for _, d in links})
     found = await _in_chunks(lambda c: target.objects.filter(pk__in=c).order_by("pk"), target_ids)

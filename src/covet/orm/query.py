@@ -127,7 +127,11 @@ class QuerySet(Generic[M]):
             base = qs._offset or 0
             if item.stop is not None:
                 stop = _count(item.stop, "slice stop")
-                qs._limit = max(stop - start, 0) if qs._limit is None else min(max(stop - start, 0), max(qs._limit - start, 0))
+                qs._limit = (
+                    max(stop - start, 0)
+                    if qs._limit is None
+                    else min(max(stop - start, 0), max(qs._limit - start, 0))
+                )
             elif qs._limit is not None:
                 qs._limit = max(qs._limit - start, 0)
             qs._offset = base + start or None
@@ -177,14 +181,16 @@ class QuerySet(Generic[M]):
         qs._values = list(names) or [f.attname for f in self.model._meta.fields]
         qs._values_mode = mode
         qs._group_by_pk = bool(self._annotations)
-        return qs  # type: ignore[return-value]
+        return qs
 
     def annotate(self, **annotations: Expression) -> QuerySet[M]:
         """Add computed values (``n=Count("posts")``) as attributes / values keys."""
         qs = self._clone()
         for name, expr in annotations.items():
             if not isinstance(expr, Expression):
-                raise TypeError(f"annotate({name}=...) needs an expression such as Count('x') or F('y')")
+                raise TypeError(
+                    f"annotate({name}=...) needs an expression such as Count('x') or F('y')"
+                )
             if name in self.model._meta.by_name:
                 raise FieldError(f"annotation {name!r} conflicts with a field")
             qs._annotations[name] = expr
@@ -211,17 +217,27 @@ class QuerySet(Generic[M]):
     def _build_select(self) -> tuple[Select, QueryBuilder, Any]:
         qb = self._builder()
         sel = qb.select
-        layout = None
+        layout: Any = None
         if self._values is not None:
             kinds = []
             for name in self._values:
                 expr = qb.resolve_ref(name)
                 ann = self._annotations.get(name)
-                kinds.append(self._annotation_converter(qb, ann) if isinstance(ann, Aggregate) else getattr(expr, "kind", None))
+                kinds.append(
+                    self._annotation_converter(qb, ann)
+                    if isinstance(ann, Aggregate)
+                    else getattr(expr, "kind", None)
+                )
                 sel.columns.append(expr)
             layout = kinds
-            if qb.has_aggregate or any(isinstance(self._annotations.get(n), Aggregate) for n in self._values):
-                group = [c for n, c in zip(self._values, list(sel.columns)) if not isinstance(self._annotations.get(n), Aggregate)]
+            if qb.has_aggregate or any(
+                isinstance(self._annotations.get(n), Aggregate) for n in self._values
+            ):
+                group = [
+                    c
+                    for n, c in zip(self._values, list(sel.columns), strict=False)
+                    if not isinstance(self._annotations.get(n), Aggregate)
+                ]
                 if self._group_by_pk:
                     group.insert(0, Column(self.model._meta.pk.column, qb.base))
                 sel.group_by = group
@@ -230,10 +246,13 @@ class QuerySet(Generic[M]):
             layout = qb.add_select_related(self._related) if self._related else []
             if self._annotations:
                 model_cols = list(sel.columns)
-                layout = (layout, [
-                    self._annotation_converter(qb, a) if isinstance(a, Aggregate) else None
-                    for a in self._annotations.values()
-                ])
+                layout = (
+                    layout,
+                    [
+                        self._annotation_converter(qb, a) if isinstance(a, Aggregate) else None
+                        for a in self._annotations.values()
+                    ],
+                )
                 for name in self._annotations:
                     sel.columns.append(Alias(qb.annotation_expr(name), name))
                 if qb.has_aggregate:
@@ -246,7 +265,11 @@ class QuerySet(Generic[M]):
             qb.touched_aggregate = False
             expr, desc = qb.order_item(term)
             sel.order_by(expr.desc() if desc else expr.asc())
-            if sel.group_by and not qb.touched_aggregate and all(expr is not g for g in sel.group_by):
+            if (
+                sel.group_by
+                and not qb.touched_aggregate
+                and all(expr is not g for g in sel.group_by)
+            ):
                 sel.group_by.append(expr)
         if self._distinct:
             sel.set_distinct()
@@ -283,7 +306,7 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return self._result_cache
         db = self.db
-        sel, qb, layout = self._build_select()
+        sel, _qb, layout = self._build_select()
         sql, params = Compiler(db.dialect).compile(sel)
         rows = await db.fetch_all(sql, params)
         if self._values is not None:
@@ -292,7 +315,9 @@ class QuerySet(Generic[M]):
             ann_convs: list[Any] = []
             if self._annotations:
                 layout, ann_convs = layout
-            result = build_instances(self.model, rows, db.dialect, layout, list(self._annotations), ann_convs)
+            result = build_instances(
+                self.model, rows, db.dialect, layout, list(self._annotations), ann_convs
+            )
             if self._prefetch and result:
                 from covet.orm.prefetch import prefetch_objects
 
@@ -307,10 +332,6 @@ class QuerySet(Generic[M]):
         for obj in await self._fetch():
             yield obj
 
-    async def list(self) -> list[M]:
-        """The results as a list (same as ``await qs``)."""
-        return list(await self._fetch())
-
     async def get(self, *args: Q, **kwargs: Any) -> M:
         """The single matching object; ``Model.DoesNotExist`` / ``MultipleObjectsReturned``."""
         qs = self.filter(*args, **kwargs) if args or kwargs else self
@@ -322,7 +343,7 @@ class QuerySet(Generic[M]):
             raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist")
         if len(rows) > 1:
             raise self.model.MultipleObjectsReturned(f"more than one {self.model.__name__} matched")
-        return rows[0]  # type: ignore[no-any-return]
+        return rows[0]
 
     async def first(self) -> M | None:
         qs = self if self._order is not None or self.model._meta.ordering else self.order_by("pk")
@@ -345,7 +366,13 @@ class QuerySet(Generic[M]):
         return int(await self.db.fetch_val(sql, params) or 0)
 
     def _needs_subquery(self) -> bool:
-        return bool(self._distinct or self._limit is not None or self._offset or self._values is not None or self._annotations)
+        return bool(
+            self._distinct
+            or self._limit is not None
+            or self._offset
+            or self._values is not None
+            or self._annotations
+        )
 
     def _count_base(self) -> tuple[Select, QueryBuilder, Any]:
         qb = self._builder()
@@ -419,7 +446,9 @@ class QuerySet(Generic[M]):
 
         return await delete_queryset(self)
 
-    async def in_bulk(self, ids: list[Any] | None = None, *, field_name: str = "pk") -> dict[Any, M]:
+    async def in_bulk(
+        self, ids: list[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
         """``{key: obj}`` for the given keys (every row when ``ids`` is None)."""
         qs = self if ids is None else self.filter(**{f"{field_name}__in": list(ids)})
         key_attr = self.model._meta.get_field(field_name).attname
@@ -433,7 +462,9 @@ class QuerySet(Generic[M]):
         await insert_instance(obj, self.db, validate=True)
         return obj
 
-    async def get_or_create(self, defaults: dict[str, Any] | None = None, **lookup: Any) -> tuple[M, bool]:
+    async def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **lookup: Any
+    ) -> tuple[M, bool]:
         """Get the match or create it; a concurrent insert (IntegrityError) is resolved by re-reading."""
         from covet.db.exceptions import IntegrityError
 
@@ -454,7 +485,9 @@ class QuerySet(Generic[M]):
                 raise
         raise AssertionError("unreachable")
 
-    async def update_or_create(self, defaults: dict[str, Any] | None = None, **lookup: Any) -> tuple[M, bool]:
+    async def update_or_create(
+        self, defaults: dict[str, Any] | None = None, **lookup: Any
+    ) -> tuple[M, bool]:
         """Update the match with ``defaults`` or create it."""
         async with self.db.transaction():
             try:
@@ -470,23 +503,28 @@ class QuerySet(Generic[M]):
     async def bulk_create(self, objs: list[M], *, batch_size: int | None = None) -> list[M]:
         from covet.orm.persistence import bulk_insert
 
-        return await bulk_insert(self.model, list(objs), self.db, batch_size)
+        await bulk_insert(self.model, list(objs), self.db, batch_size)
+        return objs
 
-    async def bulk_update(self, objs: list[M], fields: list[str], *, batch_size: int | None = None) -> int:
+    async def bulk_update(
+        self, objs: list[M], fields: list[str], *, batch_size: int | None = None
+    ) -> int:
         from covet.orm.persistence import bulk_update
 
         return await bulk_update(self.model, list(objs), fields, self.db, batch_size)
 
 
-def _shape_values(rows: list[Any], names: list[str], mode: str, kinds: list[Any], dialect: Any) -> list[Any]:
+def _shape_values(
+    rows: list[Any], names: list[str], mode: str, kinds: list[Any], dialect: Any
+) -> list[Any]:
     convs = value_converters(kinds, dialect)
     if mode == "flat":
         conv = convs[0]
         return [r[0] if conv is None or r[0] is None else conv(r[0]) for r in rows]
     out = []
     for r in rows:
-        vals = tuple(v if c is None or v is None else c(v) for v, c in zip(r, convs))
-        out.append(dict(zip(names, vals)) if mode == "dict" else vals)
+        vals = tuple(v if c is None or v is None else c(v) for v, c in zip(r, convs, strict=False))
+        out.append(dict(zip(names, vals, strict=False)) if mode == "dict" else vals)
     return out
 
 

@@ -90,7 +90,9 @@ class ForwardDescriptor:
             return
         target = self.field.related_model
         if target is not None and not isinstance(value, target):
-            raise TypeError(f"{type(obj).__name__}.{self.name} must be a {target.__name__}, not {type(value).__name__}")
+            raise TypeError(
+                f"{type(obj).__name__}.{self.name} must be a {target.__name__}, not {type(value).__name__}"
+            )
         d[self.attname] = value.pk
         d[self.cache] = value
 
@@ -192,7 +194,7 @@ class RelatedManager:
 class ManyRelatedManager:
     """``post.tags`` / ``tag.posts``: rows linked through the m2m through table."""
 
-    __slots__ = ("field", "instance", "name", "reverse", "src_attr", "target", "dst_attr")
+    __slots__ = ("dst_attr", "field", "instance", "name", "reverse", "src_attr", "target")
 
     def __init__(self, instance: Model, field: Field, reverse: bool, name: str) -> None:
         self.instance = instance
@@ -271,9 +273,17 @@ class ManyRelatedManager:
         pks = self._pks(objs)
         if not pks:
             return
-        existing = set(await self._through_qs().filter(**{f"{self.dst_attr}__in": pks}).values_list(self.dst_attr, flat=True))
+        existing = set(
+            await self._through_qs()
+            .filter(**{f"{self.dst_attr}__in": pks})
+            .values_list(self.dst_attr, flat=True)
+        )
         through = self.field.through
-        new = [through(**{self.src_attr: pk, self.dst_attr: p}) for p in dict.fromkeys(pks) if p not in existing]
+        new = [
+            through(**{self.src_attr: pk, self.dst_attr: p})
+            for p in dict.fromkeys(pks)
+            if p not in existing
+        ]
         if new:
             await through.objects.bulk_create(new)
         self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
@@ -337,4 +347,6 @@ class ManyToManyDescriptor:
         return ManyRelatedManager(obj, self.field, self.reverse, self.name)
 
     def __set__(self, obj: Model, value: Any) -> None:
-        raise AttributeError(f"use 'await obj.{self.name}.set([...])' to change a many-to-many relation")
+        raise AttributeError(
+            f"use 'await obj.{self.name}.set([...])' to change a many-to-many relation"
+        )

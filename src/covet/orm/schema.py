@@ -60,7 +60,7 @@ def _coerce(field: Field, value: Any, from_json: bool) -> Any:
     if kind in _INT_RANGES:
         if isinstance(value, bool) or not isinstance(value, int):
             if field.related_model is not None and hasattr(value, "_meta"):
-                return value.pk
+                return value.pk  # type: ignore[union-attr]
             raise _Invalid("type_error", "Input should be a valid integer")
         lo, hi = _INT_RANGES[kind]
         if not lo <= value <= hi:
@@ -161,15 +161,19 @@ def _decimal(field: Field, value: Any) -> decimal.Decimal:
         raise _Invalid("type_error", "Input should be a valid decimal") from None
     if not d.is_finite():
         raise _Invalid("type_error", "Input should be a finite decimal")
-    sign, digits, exp = d.as_tuple()
+    _sign, digits, exp = d.as_tuple()
     places = -exp if isinstance(exp, int) and exp < 0 else 0
     whole = len(digits) - places if isinstance(exp, int) else len(digits)
     if field.decimal_places is not None and places > field.decimal_places:
-        raise _Invalid("decimal_places", f"Decimal should have at most {field.decimal_places} decimal places")
+        raise _Invalid(
+            "decimal_places", f"Decimal should have at most {field.decimal_places} decimal places"
+        )
     if field.max_digits is not None:
         max_whole = field.max_digits - (field.decimal_places or 0)
         if whole > max_whole:
-            raise _Invalid("max_digits", f"Decimal should have at most {max_whole} digits before the point")
+            raise _Invalid(
+                "max_digits", f"Decimal should have at most {max_whole} digits before the point"
+            )
     return d
 
 
@@ -192,15 +196,21 @@ def _check_json(value: Any, depth: int) -> None:
 
 
 def _constraints(field: Field, value: Any) -> None:
-    if field.kind in ("str", "text"):
-        if field.max_length is not None and len(value) > field.max_length:
-            raise _Invalid("max_length", f"String should have at most {field.max_length} characters")
-        if field.min_length is not None and len(value) < field.min_length:
-            raise _Invalid("min_length", f"String should have at least {field.min_length} characters")
     if field.choices:
         allowed = [c[0] if isinstance(c, (tuple, list)) else c for c in field.choices]
         if value not in allowed:
-            raise _Invalid("choices", f"Input should be one of {', '.join(repr(a) for a in allowed)}")
+            raise _Invalid(
+                "choices", f"Input should be one of {', '.join(repr(a) for a in allowed)}"
+            )
+    if field.kind in ("str", "text"):
+        if field.max_length is not None and len(value) > field.max_length:
+            raise _Invalid(
+                "max_length", f"String should have at most {field.max_length} characters"
+            )
+        if field.min_length is not None and len(value) < field.min_length:
+            raise _Invalid(
+                "min_length", f"String should have at least {field.min_length} characters"
+            )
     if field.ge is not None and value < field.ge:
         raise _Invalid("range", f"Input should be greater than or equal to {field.ge}")
     if field.le is not None and value > field.le:
@@ -227,7 +237,10 @@ def _entry(loc: str, name: str, exc: _Invalid, value: Any) -> dict[str, Any]:
 
 
 def _safe_echo(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool)) and not (isinstance(value, str) and len(value) > 200)
+    return value is None or (
+        isinstance(value, (str, int, float, bool))
+        and not (isinstance(value, str) and len(value) > 200)
+    )
 
 
 def check_value(field: Field, value: Any) -> Any:
@@ -261,17 +274,35 @@ def _schema_fields(model: type[Model], names: tuple[str, ...] | None) -> list[Fi
     return [model._meta.by_name[n] for n in names]
 
 
-def validate_data(model: type[Model], data: Any, loc: str, fields: tuple[str, ...] | None) -> dict[str, Any]:
+def validate_data(
+    model: type[Model], data: Any, loc: str, fields: tuple[str, ...] | None
+) -> dict[str, Any]:
     """Validate decoded JSON ``data`` for ``model``; returns ``{attname: value}``."""
     if not isinstance(data, Mapping):
-        raise ValidationError([{"field": loc, "message": "Input should be an object", "code": "type_error", "value": None}])
+        raise ValidationError(
+            [
+                {
+                    "field": loc,
+                    "message": "Input should be an object",
+                    "code": "type_error",
+                    "value": None,
+                }
+            ]
+        )
     errors: list[dict[str, Any]] = []
     out: dict[str, Any] = {}
     for f in _schema_fields(model, fields):
         key = f.attname if f.attname in data else f.name
         if key not in data:
             if f.required:
-                errors.append({"field": f"{loc}.{f.attname}" if loc else f.attname, "message": "Field required", "code": "missing", "value": None})
+                errors.append(
+                    {
+                        "field": f"{loc}.{f.attname}" if loc else f.attname,
+                        "message": "Field required",
+                        "code": "missing",
+                        "value": None,
+                    }
+                )
             continue
         value = data[key]
         try:
@@ -304,7 +335,9 @@ def _json_ready(value: Any) -> Any:
     return str(value)
 
 
-def instance_to_dict(obj: Model, *, include: set[str] | None = None, exclude: set[str] | None = None) -> dict[str, Any]:
+def instance_to_dict(
+    obj: Model, *, include: set[str] | None = None, exclude: set[str] | None = None
+) -> dict[str, Any]:
     meta = obj._meta
     d = obj.__dict__
 
@@ -324,9 +357,19 @@ def instance_to_dict(obj: Model, *, include: set[str] | None = None, exclude: se
         if wanted(key):
             out[key] = [v.to_dict() for v in value]
     for key, value in d.items():
-        if key.startswith(_REL) and key[len(_REL):] not in out and meta.get_reverse(key[len(_REL):]) and wanted(key[len(_REL):]):
-            out[key[len(_REL):]] = value.to_dict() if value is not None else None
-        elif not key.startswith("_") and key not in meta.by_attname and key not in out and wanted(key):
+        if (
+            key.startswith(_REL)
+            and key[len(_REL) :] not in out
+            and meta.get_reverse(key[len(_REL) :])
+            and wanted(key[len(_REL) :])
+        ):
+            out[key[len(_REL) :]] = value.to_dict() if value is not None else None
+        elif (
+            not key.startswith("_")
+            and key not in meta.by_attname
+            and key not in out
+            and wanted(key)
+        ):
             out[key] = _json_ready(value)  # annotations
     return out
 
@@ -433,7 +476,9 @@ class SchemaObject(Mapping[str, Any]):
 _derived: dict[tuple[Any, ...], type[SchemaObject]] = {}
 
 
-def derive_schema(model: type[Model], *, include: set[str] | None, exclude: set[str] | None, name: str | None) -> type[SchemaObject]:
+def derive_schema(
+    model: type[Model], *, include: set[str] | None, exclude: set[str] | None, name: str | None
+) -> type[SchemaObject]:
     meta = model._meta
     for group in (include or set(), exclude or set()):
         for n in group:
@@ -449,5 +494,7 @@ def derive_schema(model: type[Model], *, include: set[str] | None, exclude: set[
     key = (model, chosen, title)
     cls = _derived.get(key)
     if cls is None:
-        cls = _derived[key] = type(title, (SchemaObject,), {"__model__": model, "__fields__": chosen, "__slots__": ()})
+        cls = _derived[key] = type(
+            title, (SchemaObject,), {"__model__": model, "__fields__": chosen, "__slots__": ()}
+        )
     return cls

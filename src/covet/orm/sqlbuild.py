@@ -26,7 +26,6 @@ from covet.orm.lookups import LOOKUPS, build_lookup
 if TYPE_CHECKING:
     from covet.orm.base import Model
     from covet.orm.fields import Field
-    from covet.orm.query import QueryState
 
 __all__ = ("QueryBuilder", "RelatedLayout")
 
@@ -55,7 +54,9 @@ class RelatedLayout:
 class QueryBuilder:
     """Builds one statement for one model; resolves names, owns the joins."""
 
-    def __init__(self, model: type[Model], annotations: dict[str, Expression] | None = None) -> None:
+    def __init__(
+        self, model: type[Model], annotations: dict[str, Expression] | None = None
+    ) -> None:
         self.model = model
         self.meta = model._meta
         self.base = Table(self.meta.table)
@@ -71,7 +72,9 @@ class QueryBuilder:
         alias = "__".join(path)
         return alias if alias != self.meta.table else alias + "_1"
 
-    def _join(self, path: tuple[str, ...], table_name: str, on: Any, model: type[Model], kind: str) -> Table:
+    def _join(
+        self, path: tuple[str, ...], table_name: str, on: Any, model: type[Model], kind: str
+    ) -> Table:
         existing = self._joins.get(path)
         if existing is not None:
             return existing.table
@@ -164,8 +167,12 @@ class QueryBuilder:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             meta = model._meta
-            field = meta.pk if part == "pk" else (meta.by_name.get(part) or meta.by_attname.get(part))
-            if field is not None and (field.relation is None or part == field.attname != field.name):
+            field = (
+                meta.pk if part == "pk" else (meta.by_name.get(part) or meta.by_attname.get(part))
+            )
+            if field is not None and (
+                field.relation is None or part == field.attname != field.name
+            ):
                 if not last:
                     raise FieldError(
                         f"unsupported lookup {parts[i + 1]!r} on {model.__name__}.{field.name} "
@@ -302,4 +309,3 @@ def _through_fks(field: Field) -> tuple[Field, Field]:
     src_name, dst_name = field.through_fields
     tmeta = through._meta
     return tmeta.by_name[src_name], tmeta.by_name[dst_name]
-

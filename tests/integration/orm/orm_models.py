@@ -84,7 +84,9 @@ class Book(Model):
 class Note(Model):
     """A relation without a database constraint: the ORM applies the cascade."""
 
-    publisher: ForeignKey[Publisher] = Field(on_delete="cascade", db_constraint=False, related_name="notes")
+    publisher: ForeignKey[Publisher] = Field(
+        on_delete="cascade", db_constraint=False, related_name="notes"
+    )
     text: str = Field(max_length=100)
 
     class Meta:
@@ -100,4 +102,14 @@ class Counter(Model):
         unique_together = [("name", "value")]
 
 
-ALL_MODELS = [Author, Profile, Label, Article, Article.labels.field.through, Publisher, Book, Note, Counter]
+ALL_MODELS = [
+    Author,
+    Profile,
+    Label,
+    Article,
+    Article.labels.field.through,
+    Publisher,
+    Book,
+    Note,
+    Counter,
+]

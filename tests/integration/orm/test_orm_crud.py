@@ -84,7 +84,9 @@ async def test_unique_violation_is_integrity_error(db: Database) -> None:
 
 
 async def test_bulk_create_returns_pks_and_bulk_update(db: Database) -> None:
-    authors = await Author.objects.bulk_create([Author(email=f"b{i}@x.io", score=i) for i in range(250)], batch_size=100)
+    authors = await Author.objects.bulk_create(
+        [Author(email=f"b{i}@x.io", score=i) for i in range(250)], batch_size=100
+    )
     assert all(isinstance(a.pk, int) for a in authors)
     assert len({a.pk for a in authors}) == 250
     assert await Author.objects.count() == 250
@@ -121,7 +123,9 @@ async def test_raw_maps_rows_to_models(db: Database) -> None:
 
 async def test_async_iteration_slicing_first_last(db: Database) -> None:
     author = await Author.objects.create(email="it@x.io")
-    await Article.objects.bulk_create([Article(author=author, title=f"t{i:02d}") for i in range(10)])
+    await Article.objects.bulk_create(
+        [Article(author=author, title=f"t{i:02d}") for i in range(10)]
+    )
     titles = [a.title async for a in Article.objects.order_by("title")]
     assert titles == [f"t{i:02d}" for i in range(10)]
     page = await Article.objects.order_by("title")[2:5]

@@ -27,7 +27,7 @@ async def _emails(**filters: object) -> list[str]:
 
 
 async def test_every_lookup(db: Database) -> None:
-    a, b, c, d = await _people()
+    a, _b, c, _d = await _people()
     assert await _emails(name="Bob") == ["bob@example.org"]
     assert await _emails(name__exact="Alice") == ["alice@example.com"]
     assert await _emails(name__iexact="CAROL") == ["carol@example.com"]
@@ -71,11 +71,17 @@ async def test_q_objects_exclude_and_f(db: Database) -> None:
 
 async def test_ordering_values_distinct(db: Database) -> None:
     await _people()
-    names = await Author.objects.filter(name__isnull=False).order_by("-score").values_list("name", flat=True)
+    names = (
+        await Author.objects.filter(name__isnull=False)
+        .order_by("-score")
+        .values_list("name", flat=True)
+    )
     assert names == ["carol", "Bob", "Alice"]
     rows = await Author.objects.order_by(F("score").desc()).values("name", "score")[:2]
     assert rows == [{"name": None, "score": 4.0}, {"name": "carol", "score": 3.0}]
-    assert await Author.objects.order_by("score").values_list("name", "score")[:1] == [("Alice", 1.0)]
+    assert await Author.objects.order_by("score").values_list("name", "score")[:1] == [
+        ("Alice", 1.0)
+    ]
     assert await Author.objects.filter(score__gt=100).exists() is False
     assert await Author.objects.filter(score__gt=1).exists() is True
     assert await Author.objects.values_list("active", flat=True).distinct() == [True]
@@ -84,19 +90,47 @@ async def test_ordering_values_distinct(db: Database) -> None:
 
 
 async def test_aggregates_and_annotations(db: Database) -> None:
-    a, b, c, d = await _people()
-    result = await Author.objects.aggregate(Sum("score"), Avg("score"), Min("score"), Max("score"), n=Count("id"))
-    assert result == {"score__sum": 10.0, "score__avg": 2.5, "score__min": 1.0, "score__max": 4.0, "n": 4}
-    assert await Author.objects.aggregate(hi=Count("id", filter=Q(score__gte=3))) == {"hi": 2}
-    assert await Author.objects.filter(score__gt=99).aggregate(s=Sum("score"), n=Count("id")) == {"s": None, "n": 0}
-    await Article.objects.bulk_create(
-        [Article(author=a, title="a1", views=1), Article(author=a, title="a2", views=2), Article(author=b, title="b1", views=5)]
+    a, b, _c, _d = await _people()
+    result = await Author.objects.aggregate(
+        Sum("score"), Avg("score"), Min("score"), Max("score"), n=Count("id")
     )
-    counts = await Author.objects.annotate(n=Count("articles"), v=Sum("articles__views")).order_by("score").values("name", "n", "v")
-    assert [(r["name"], r["n"], r["v"]) for r in counts] == [("Alice", 2, 3), ("Bob", 1, 5), ("carol", 0, None), (None, 0, None)]
+    assert result == {
+        "score__sum": 10.0,
+        "score__avg": 2.5,
+        "score__min": 1.0,
+        "score__max": 4.0,
+        "n": 4,
+    }
+    assert await Author.objects.aggregate(hi=Count("id", filter=Q(score__gte=3))) == {"hi": 2}
+    assert await Author.objects.filter(score__gt=99).aggregate(s=Sum("score"), n=Count("id")) == {
+        "s": None,
+        "n": 0,
+    }
+    await Article.objects.bulk_create(
+        [
+            Article(author=a, title="a1", views=1),
+            Article(author=a, title="a2", views=2),
+            Article(author=b, title="b1", views=5),
+        ]
+    )
+    counts = (
+        await Author.objects.annotate(n=Count("articles"), v=Sum("articles__views"))
+        .order_by("score")
+        .values("name", "n", "v")
+    )
+    assert [(r["name"], r["n"], r["v"]) for r in counts] == [
+        ("Alice", 2, 3),
+        ("Bob", 1, 5),
+        ("carol", 0, None),
+        (None, 0, None),
+    ]
     annotated = await Author.objects.annotate(n=Count("articles")).filter(n__gte=1).order_by("-n")
     assert [(x.name, x.n) for x in annotated] == [("Alice", 2), ("Bob", 1)]
-    per_author = await Article.objects.values("author__name").annotate(total=Sum("views")).order_by("author__name")
+    per_author = (
+        await Article.objects.values("author__name")
+        .annotate(total=Sum("views"))
+        .order_by("author__name")
+    )
     assert [(r["author__name"], r["total"]) for r in per_author] == [("Alice", 3), ("Bob", 5)]
     assert await Article.objects.aggregate(n=Count("author", distinct=True)) == {"n": 2}
 
@@ -107,15 +141,29 @@ async def test_filters_across_relations(db: Database) -> None:
     art = await Article.objects.create(author=a, title="Hi all", editor=b)
     await Article.objects.create(author=b, title="Hello")
     await art.labels.add(py)
-    found = await Article.objects.filter(author__email__icontains="ALICE", title__startswith="Hi").select_related("author").order_by("-id").limit(20)
+    found = (
+        await Article.objects.filter(author__email__icontains="ALICE", title__startswith="Hi")
+        .select_related("author")
+        .order_by("-id")
+        .limit(20)
+    )
     assert [x.title for x in found] == ["Hi all"] and found[0].author.name == "Alice"
     assert await Article.objects.filter(editor__name="Bob").count() == 1
     assert await Article.objects.filter(editor__isnull=True).count() == 1
-    assert await Author.objects.filter(articles__title="Hello").values_list("name", flat=True) == ["Bob"]
-    assert await Label.objects.filter(articles__author__name="Alice").values_list("name", flat=True) == ["py"]
-    assert await Article.objects.filter(labels__name="py").values_list("title", flat=True) == ["Hi all"]
+    assert await Author.objects.filter(articles__title="Hello").values_list("name", flat=True) == [
+        "Bob"
+    ]
+    assert await Label.objects.filter(articles__author__name="Alice").values_list(
+        "name", flat=True
+    ) == ["py"]
+    assert await Article.objects.filter(labels__name="py").values_list("title", flat=True) == [
+        "Hi all"
+    ]
     assert await Author.objects.filter(articles__isnull=True).count() == 2
-    assert await Article.objects.order_by("author__name").values_list("title", flat=True) == ["Hi all", "Hello"]
+    assert await Article.objects.order_by("author__name").values_list("title", flat=True) == [
+        "Hi all",
+        "Hello",
+    ]
     assert await Article.objects.filter(author=a).count() == 1
     assert await Article.objects.filter(author_id=b.pk).count() == 1
     assert await Article.objects.filter(author__id=b.pk).count() == 1

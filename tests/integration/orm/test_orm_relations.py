@@ -94,7 +94,9 @@ async def test_select_related_nested_and_prefetch(db: Database) -> None:
     ]
     profs = await Profile.objects.select_related("author")
     assert profs[0].author.name == "Ann"
-    authors = await Author.objects.prefetch_related("articles", "articles__labels", "profile").order_by("name")
+    authors = await Author.objects.prefetch_related(
+        "articles", "articles__labels", "profile"
+    ).order_by("name")
     assert [a.title for a in authors[0].articles] == ["a1", "a2"]
     assert [[lab.name for lab in a.labels] for a in authors[0].articles] == [["py"], ["py"]]
     assert authors[0].profile.bio == "ann's" and authors[1].profile is None
@@ -104,7 +106,9 @@ async def test_select_related_nested_and_prefetch(db: Database) -> None:
     arts2 = await Article.objects.prefetch_related("author").order_by("title")
     assert [a.author.name for a in arts2] == ["Ann", "Ann", "Bob"]
     data = authors[0].to_dict()
-    assert [x["title"] for x in data["articles"]] == ["a1", "a2"] and data["profile"]["bio"] == "ann's"
+    assert [x["title"] for x in data["articles"]] == ["a1", "a2"] and data["profile"][
+        "bio"
+    ] == "ann's"
 
 
 async def test_on_delete_rules(db: Database) -> None:

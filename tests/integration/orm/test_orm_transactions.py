@@ -48,14 +48,16 @@ async def test_concurrent_f_increments_lose_no_update(db: Database) -> None:
     assert (await Counter.objects.get(pk=c.pk)).value == 50
 
 
-def F_plus_one():  # noqa: N802 - reads like the expression it builds
+def F_plus_one():
     from covet.orm import F
 
     return F("value") + 1
 
 
 async def test_get_or_create_race_resolves_to_one_row(db: Database) -> None:
-    results = await asyncio.gather(*(Counter.objects.get_or_create(name="race", defaults={"value": 1}) for _ in range(5)))
+    results = await asyncio.gather(
+        *(Counter.objects.get_or_create(name="race", defaults={"value": 1}) for _ in range(5))
+    )
     pks = {obj.pk for obj, _ in results}
     assert len(pks) == 1
     assert sum(created for _, created in results) == 1

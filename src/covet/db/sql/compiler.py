@@ -161,9 +161,7 @@ class Compiler:
         return f"{self._wrap(node.expr)} {'NOT IN' if node.negated else 'IN'} ({inner})"
 
     def visit_Between(self, node: Between) -> str:
-        return (
-            f"{self._wrap(node.expr)} BETWEEN {self.visit(node.low)} AND {self.visit(node.high)}"
-        )
+        return f"{self._wrap(node.expr)} BETWEEN {self.visit(node.low)} AND {self.visit(node.high)}"
 
     def visit_Like(self, node: Like) -> str:
         column = self._wrap(node.expr)
@@ -254,9 +252,7 @@ class Compiler:
         table = self.q(node.table.name)
         if node.columns:
             cols = ", ".join(self.q(c) for c in node.columns)
-            rows = ", ".join(
-                "(" + ", ".join(self.visit(v) for v in row) + ")" for row in node.rows
-            )
+            rows = ", ".join("(" + ", ".join(self.visit(v) for v in row) + ")" for row in node.rows)
             sql = f"INSERT INTO {table} ({cols}) VALUES {rows}"
         else:
             sql = self.insert_default_values(table, len(node.rows) or 1)

@@ -247,6 +247,7 @@ class BinOp(Expr):
 
 class And(Expr):
     __slots__ = ("parts",)
+    parts: tuple[Expr, ...]
 
     def __init__(self, *parts: Expr) -> None:
         flat: list[Expr] = []
@@ -257,6 +258,7 @@ class And(Expr):
 
 class Or(Expr):
     __slots__ = ("parts",)
+    parts: tuple[Expr, ...]
 
     def __init__(self, *parts: Expr) -> None:
         flat: list[Expr] = []
@@ -338,9 +340,7 @@ class Case(Expr):
 
     def __init__(self, whens: Sequence[tuple[Expr, Any]], default: Any = None) -> None:
         self.whens = tuple((c, v if isinstance(v, Expr) else Param(v)) for c, v in whens)
-        self.default = (
-            default if isinstance(default, Expr) or default is None else Param(default)
-        )
+        self.default = default if isinstance(default, Expr) or default is None else Param(default)
 
 
 class Cast(Expr):
@@ -506,9 +506,7 @@ class Insert:
     ) -> None:
         self.table = table
         self.columns = [check_identifier(c) for c in columns]
-        self.rows = [
-            [v if isinstance(v, Expr) else Param(v) for v in row] for row in rows
-        ]
+        self.rows = [[v if isinstance(v, Expr) else Param(v) for v in row] for row in rows]
         for row in self.rows:
             if len(row) != len(self.columns):
                 raise ValueError("every inserted row needs one value per column")

@@ -1,0 +1,195 @@
+"""Golden compiled SQL per dialect (no database): placeholders, quoting, params."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from orm_unit_models import Account, Entry
+
+from covet.db.dialects import get_dialect
+from covet.db.sql import Compiler, func, insert, select, table, update
+from covet.db.sql import delete as sql_delete
+from covet.orm import Count, F, FieldError, Q
+from covet.orm.query import QuerySet
+
+DIALECTS = ["sqlite", "postgresql", "mysql"]
+
+
+def compiled(qs: QuerySet[Any], dialect: str) -> tuple[str, list[Any]]:
+    return qs.using(_FakeDB(dialect)).sql()
+
+
+class _FakeDB:
+    def __init__(self, name: str) -> None:
+        self.dialect = get_dialect(name)
+
+
+def q(sql: str, dialect: str) -> str:
+    """Write goldens with "ident" and ? placeholders; adapt to the dialect."""
+    if dialect == "mysql":
+        sql = sql.replace('"', "`")
+    out, n = [], 0
+    for ch in sql:
+        if ch == "?":
+            n += 1
+            out.append({"sqlite": "?", "postgresql": f"${n}", "mysql": "%s"}[dialect])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+COLS = '"u_entry"."id", "u_entry"."account_id", "u_entry"."reviewer_id", "u_entry"."title", "u_entry"."views"'
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_filter_join_order_limit(dialect: str) -> None:
+    qs = Entry.objects.filter(account__email__icontains="b", title__startswith="Hi").order_by(
+        "-id"
+    )[:20]
+    sql, params = compiled(qs, dialect)
+    like = {
+        "sqlite": 'LOWER("account"."email") LIKE LOWER(?) ESCAPE \'\\\' AND "u_entry"."title" LIKE ? ESCAPE \'\\\'',
+        "postgresql": '"account"."email" ILIKE ? AND "u_entry"."title" LIKE ?',
+        "mysql": 'LOWER("account"."email") LIKE LOWER(?) AND "u_entry"."title" LIKE BINARY ?',
+    }[dialect]
+    expected = (
+        f'SELECT {COLS} FROM "u_entry" INNER JOIN "u_account" AS "account" ON "account"."id" = "u_entry"."account_id" '
+        f'WHERE {like} ORDER BY "u_entry"."id" DESC LIMIT ?'
+    )
+    assert sql == q(expected, dialect)
+    assert params == ["%b%", "Hi%", 20]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_q_or_not_in_isnull(dialect: str) -> None:
+    qs = Entry.objects.filter(Q(title="x") | ~Q(views__in=[1, 2]), reviewer__isnull=True).order_by()
+    sql, params = compiled(qs, dialect)
+    expected = (
+        f'SELECT {COLS} FROM "u_entry" WHERE (("u_entry"."title" = ?) OR NOT ("u_entry"."views" IN (?, ?))) '
+        'AND "u_entry"."reviewer_id" IS NULL'
+    )
+    assert sql == q(expected, dialect)
+    assert params == ["x", 1, 2]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_offset_without_limit(dialect: str) -> None:
+    sql, params = compiled(Entry.objects.order_by("id")[5:], dialect)
+    tail = {
+        "sqlite": " LIMIT -1 OFFSET ?",
+        "postgresql": " OFFSET ?",
+        "mysql": " LIMIT 18446744073709551615 OFFSET ?",
+    }[dialect]
+    assert sql.endswith(q(f'ORDER BY "u_entry"."id" ASC{tail}', dialect))
+    assert params == [5]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_annotate_group_by_and_having(dialect: str) -> None:
+    qs = (
+        Account.objects.annotate(n=Count("entries")).filter(n__gt=1).values("email", "n").order_by()
+    )
+    sql, params = compiled(qs, dialect)
+    expected = (
+        'SELECT "u_account"."email", COUNT("entries"."id") FROM "u_account" '
+        'LEFT OUTER JOIN "u_entry" AS "entries" ON "entries"."account_id" = "u_account"."id" '
+        'GROUP BY "u_account"."id", "u_account"."email" HAVING COUNT("entries"."id") > ?'
+    )
+    assert sql == q(expected, dialect)
+    assert params == [1]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_m2m_join(dialect: str) -> None:
+    sql, _ = compiled(Entry.objects.filter(topics__name="py").order_by(), dialect)
+    expected = (
+        f'SELECT {COLS} FROM "u_entry" '
+        'LEFT OUTER JOIN "u_entry_topics" AS "topics__through" ON "topics__through"."entry_id" = "u_entry"."id" '
+        'LEFT OUTER JOIN "u_topic" AS "topics" ON "topics"."id" = "topics__through"."topic_id" '
+        'WHERE "topics"."name" = ?'
+    )
+    assert sql == q(expected, dialect)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_select_for_update(dialect: str) -> None:
+    sql, _ = compiled(
+        Entry.objects.filter(id=1).select_for_update(skip_locked=True).order_by(), dialect
+    )
+    if dialect == "sqlite":
+        assert "FOR UPDATE" not in sql
+    else:
+        assert sql.endswith(" FOR UPDATE SKIP LOCKED")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_builder_statements(dialect: str) -> None:
+    d = get_dialect(dialect)
+    users = table("users")
+    sel = (
+        select(users.c.country, func.count().label("n"))
+        .where(users.c.active == True, users.c.age >= 18)  # noqa: E712
+        .group(users.c.country)
+        .order_by(func.count().desc())
+        .limit(10)
+    )
+    sql, params = Compiler(d).compile(sel)
+    expected = (
+        'SELECT "users"."country", COUNT(*) AS "n" FROM "users" WHERE ("users"."active" = ?) AND ("users"."age" >= ?) '
+        'GROUP BY "users"."country" ORDER BY COUNT(*) DESC LIMIT ?'
+    )
+    assert sql == q(expected, dialect)
+    assert params == [True, 18, 10]
+    sql, params = Compiler(d).compile(insert(users, [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]))
+    assert sql == q('INSERT INTO "users" ("a", "b") VALUES (?, ?), (?, ?)', dialect) and params == [
+        1,
+        "x",
+        2,
+        "y",
+    ]
+    sql, params = Compiler(d).compile(update(users, {"n": users.c.n + 1}, users.c.id == 3))
+    assert sql == q(
+        'UPDATE "users" SET "n" = "users"."n" + ? WHERE "users"."id" = ?', dialect
+    ) and params == [1, 3]
+    sql, params = Compiler(d).compile(sql_delete(users, users.c.id.in_([])))
+    assert sql == q('DELETE FROM "users" WHERE 1 = 0', dialect) and params == []
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_hostile_identifiers_are_quoted_not_executed(dialect: str) -> None:
+    d = get_dialect(dialect)
+    evil = table('x"; DROP TABLE y; --' if dialect != "mysql" else "x`; DROP TABLE y; --")
+    sql, _ = Compiler(d).compile(select(evil.c.id))
+    quote = "`" if dialect == "mysql" else '"'
+    assert f"{quote}x{quote}{quote}; DROP TABLE y; --{quote}" in sql
+
+
+def test_modulo_is_escaped_for_format_paramstyle() -> None:
+    t = table("t")
+    sql, params = Compiler(get_dialect("mysql")).compile(select(t.c.a).where((t.c.a % 2) == 0))
+    assert "%% %s" in sql and params == [2, 0]
+
+
+def test_update_with_f_expression_and_unknown_names() -> None:
+    with pytest.raises(FieldError):
+        compiled(Entry.objects.filter(nope=1), "sqlite")
+    with pytest.raises(FieldError):
+        compiled(Entry.objects.order_by("title; DROP TABLE u_entry"), "sqlite")
+    with pytest.raises(FieldError):
+        compiled(Entry.objects.values("title", "1; DROP"), "sqlite")
+    with pytest.raises(FieldError):
+        compiled(Entry.objects.filter(title__regex="x"), "sqlite")
+    with pytest.raises(FieldError):
+        compiled(Entry.objects.filter(views__gt=F("nonexistent")), "sqlite")
+    with pytest.raises(ValueError):
+        Entry.objects.all()[-1:]
+    with pytest.raises(ValueError):
+        Entry.objects.limit(-5)
+
+
+def test_default_ordering_and_reverse() -> None:
+    sql, _ = compiled(Account.objects.all(), "postgresql")
+    assert sql.endswith('ORDER BY "u_account"."id" DESC')
+    sql, _ = compiled(Account.objects.reverse(), "postgresql")
+    assert sql.endswith('ORDER BY "u_account"."id" ASC')

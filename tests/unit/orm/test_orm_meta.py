@@ -1,0 +1,110 @@
+"""Model._meta, field resolution, relation wiring and instance behaviour (no database)."""
+
+from __future__ import annotations
+
+import pytest
+from orm_unit_models import Account, Badge, Color, Entry, Topic
+
+from covet.db import exceptions as db_exc
+from covet.db.dialects import get_dialect
+from covet.orm import Field, ForeignKey, Model, RelationNotLoaded
+from covet.orm.ddl import create_sql
+
+
+def test_meta_fields_and_kinds() -> None:
+    meta = Account._meta
+    assert meta.table == "u_account"
+    assert [f.name for f in meta.fields][:3] == ["id", "email", "password_hash"]
+    kinds = {f.name: f.kind for f in meta.fields}
+    assert kinds == {
+        "id": "int",
+        "email": "str",
+        "password_hash": "str",
+        "nickname": "str",
+        "age": "int",
+        "price": "decimal",
+        "color": "enum",
+        "size": "str",
+        "extra": "json",
+        "joined": "datetime",
+    }
+    pk = meta.pk
+    assert pk.primary_key and pk.auto and not pk.nullable
+    assert meta.get_field("email").unique and meta.get_field("nickname").nullable
+    assert meta.get_field("size").choices == ["s", "m", "l"]
+    assert meta.ordering == ["-id"]
+
+
+def test_relations_meta() -> None:
+    meta = Entry._meta
+    account = meta.get_field("account")
+    assert account.column == "account_id" and account.attname == "account_id"
+    assert account.related_model is Account and account.on_delete == "cascade"
+    reviewer = meta.get_field("reviewer")
+    assert reviewer.nullable and reviewer.on_delete == "set_null"
+    topics = meta.by_name["topics"]
+    assert topics.is_m2m and topics in meta.m2m and topics not in meta.fields
+    through = topics.through
+    assert through._meta.auto_created and through._meta.table == "u_entry_topics"
+    assert through._meta.unique_together == [("entry_id", "topic_id")]
+    assert {r.name for r in Account._meta.related_objects} >= {"entries", "reviews", "badge"}
+    assert Topic._meta.get_reverse("entries") is not None
+    assert Badge._meta.get_field("account").unique
+    assert [i.columns for i in meta.indexes] == [
+        ("title",),
+        ("account_id",),
+        ("reviewer_id",),
+        ("account_id", "title"),
+    ]
+
+
+def test_auto_pk_and_defaults() -> None:
+    t = Topic(name="x")
+    assert t.pk is None and t.id is None
+    a = Account(email="e@x.io")
+    assert a.color is Color.RED and a.size == "m" and a.nickname is None and a.extra is None
+    with pytest.raises(TypeError, match="unexpected fields"):
+        Account(email="e", bogus=1)
+    with pytest.raises(TypeError, match="after saving"):
+        Entry(title="t", topics=[])
+
+
+def test_per_model_errors() -> None:
+    assert issubclass(Account.DoesNotExist, db_exc.DoesNotExist)
+    assert issubclass(Account.MultipleObjectsReturned, db_exc.MultipleObjectsReturned)
+    assert Account.DoesNotExist is not Topic.DoesNotExist
+
+
+def test_forward_relation_access_never_queries() -> None:
+    e = Entry(title="t", account_id=5)
+    with pytest.raises(RelationNotLoaded, match="select_related"):
+        _ = e.account
+    assert e.reviewer is None
+    acc = Account(email="a@x.io", id=9)
+    e.account = acc
+    assert e.account_id == 9 and e.account is acc
+    with pytest.raises(TypeError):
+        e.account = Topic(name="wrong")  # type: ignore[assignment]
+
+
+def test_create_table_sql_uses_column_specs() -> None:
+    stmts = create_sql(Entry, get_dialect("postgresql"))
+    table = stmts[0]
+    assert table.startswith('CREATE TABLE IF NOT EXISTS "u_entry"')
+    assert 'FOREIGN KEY ("account_id") REFERENCES "u_account" ("id") ON DELETE CASCADE' in table
+    assert 'FOREIGN KEY ("reviewer_id") REFERENCES "u_account" ("id") ON DELETE SET NULL' in table
+    assert any("CREATE INDEX" in s and '"title"' in s for s in stmts[1:])
+
+
+def test_bad_declarations() -> None:
+    with pytest.raises(TypeError, match="unsupported field type"):
+
+        class Bad(Model):
+            thing: set[int]
+
+    with pytest.raises(ValueError, match="on_delete"):
+        Field(on_delete="explode")
+    with pytest.raises(TypeError, match="already has an attribute"):
+
+        class Clash(Model):
+            account: ForeignKey[Account] = Field(related_name="email")
