@@ -1,0 +1,292 @@
+"""``Migrator``: make, apply, revert and inspect the migrations of one directory.
+
+Applied migrations are recorded in the ``covet_migrations`` table with the sha256 of
+their file. Changing a file after it was applied is an error on ``migrate`` (pass
+``allow_changed=True`` to go on with a logged warning); ``status()`` reports it.
+
+Each migration runs in one transaction where DDL is transactional (PostgreSQL,
+SQLite): it applies whole or not at all. MySQL/MariaDB commit every DDL statement
+implicitly, so a migration that fails half-way there leaves its earlier statements
+applied and is not recorded: fix the cause, revert the partial change by hand (or
+with ``sqlmigrate --backwards``), and migrate again. On SQLite, migrations that rebuild
+tables run with ``PRAGMA foreign_keys = OFF`` and check ``PRAGMA foreign_key_check``
+before committing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from covet.db.dialects import Dialect
+from covet.db.dialects.schema import ColumnSpec
+from covet.orm.migrations.autodetector import detect_changes
+from covet.orm.migrations.loader import Migration, load_migrations, replay
+from covet.orm.migrations.operations import RunPython
+from covet.orm.migrations.state import MigrationError, ProjectState
+from covet.orm.migrations.writer import write_migration
+
+__all__ = ("MIGRATIONS_TABLE", "MigrationStatus", "Migrator")
+
+logger = logging.getLogger("covet.migrations")
+
+MIGRATIONS_TABLE = "covet_migrations"
+
+
+@dataclass
+class MigrationStatus:
+    """One line of ``showmigrations``."""
+
+    name: str
+    applied: bool
+    applied_at: dt.datetime | None = None
+    changed: bool = False
+    missing_file: bool = False
+
+    def __str__(self) -> str:
+        mark = "[X]" if self.applied else "[ ]"
+        extra = " (file changed since applied)" if self.changed else ""
+        extra += " (applied, but the file is missing)" if self.missing_file else ""
+        return f"{mark} {self.name}{extra}"
+
+
+class Migrator:
+    """Migrations in ``directory`` for ``db`` (a ``covet.db.Database``)."""
+
+    def __init__(self, db: Any, directory: str | Path, *, table: str = MIGRATIONS_TABLE) -> None:
+        self.db = db
+        self.directory = Path(directory)
+        self.table = table
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.db.dialect
+
+    def load(self) -> list[Migration]:
+        return load_migrations(self.directory)
+
+    # -- making ---------------------------------------------------------------------
+
+    def make(self, models: Iterable[Any], *, name: str | None = None) -> Path | None:
+        """Write a migration for the difference between the history and ``models``.
+
+        Returns the new file's path, or None when the models match the history.
+        """
+        migrations = self.load()
+        changes = detect_changes(replay(migrations), ProjectState.from_models(models))
+        if not changes:
+            return None
+        number = (migrations[-1].number + 1) if migrations else 1
+        deps = [migrations[-1].name] if migrations else []
+        return write_migration(self.directory, number, changes, deps, name)
+
+    # -- the record table -------------------------------------------------------------
+
+    async def _ensure_table(self) -> None:
+        cols = [
+            ColumnSpec("name", "str", max_length=255, primary_key=True, nullable=False),
+            ColumnSpec("checksum", "str", max_length=64, nullable=False),
+            ColumnSpec("applied_at", "datetime", nullable=False),
+        ]
+        for stmt in self.dialect.create_table_sql(self.table, cols, if_not_exists=True):
+            await self.db.execute(stmt)
+
+    async def applied(self) -> dict[str, tuple[str, dt.datetime]]:
+        """``{name: (checksum, applied_at)}`` of applied migrations."""
+        await self._ensure_table()
+        q = self.dialect.quote
+        rows = await self.db.fetch_all(
+            f"SELECT {q('name')}, {q('checksum')}, {q('applied_at')} FROM {q(self.table)}",
+            using="primary",
+        )
+        return {r[0]: (r[1], self.dialect.from_db(r[2], "datetime")) for r in rows}
+
+    async def _record(self, migration: Migration) -> None:
+        q, p = self.dialect.quote, self.dialect.placeholder
+        now = self.dialect.to_db(dt.datetime.now(dt.timezone.utc), "datetime")
+        await self.db.execute(
+            f"INSERT INTO {q(self.table)} ({q('name')}, {q('checksum')}, {q('applied_at')}) "
+            f"VALUES ({p(1)}, {p(2)}, {p(3)})",
+            [migration.name, migration.checksum, now],
+        )
+
+    async def _unrecord(self, name: str) -> None:
+        q, p = self.dialect.quote, self.dialect.placeholder
+        await self.db.execute(f"DELETE FROM {q(self.table)} WHERE {q('name')} = {p(1)}", [name])
+
+    # -- inspecting -------------------------------------------------------------------
+
+    async def status(self) -> list[MigrationStatus]:
+        """Every migration file (and applied migration without a file), in order."""
+        applied = await self.applied()
+        out = []
+        for m in self.load():
+            record = applied.pop(m.name, None)
+            out.append(
+                MigrationStatus(
+                    m.name,
+                    record is not None,
+                    record[1] if record else None,
+                    changed=record is not None and record[0] != m.checksum,
+                )
+            )
+        for name, (_, at) in sorted(applied.items()):
+            out.append(MigrationStatus(name, True, at, missing_file=True))
+        return out
+
+    def sql(self, name: str, *, backwards: bool = False) -> list[str]:
+        """The SQL of migration ``name`` on this database's dialect (RunPython as comments)."""
+        migrations = self.load()
+        index = self._index(migrations, name)
+        state = replay(migrations[:index])
+        states = self._states(migrations[index], state)
+        ops = list(enumerate(migrations[index].operations))
+        out: list[str] = []
+        for i, op in reversed(ops) if backwards else ops:
+            if isinstance(op, RunPython):
+                out.append(f"-- {op.describe()}{' (backwards)' if backwards else ''}")
+                continue
+            sql = op.backwards_sql if backwards else op.forwards_sql
+            out.extend(sql(self.dialect, states[i], states[i + 1]))
+        return out
+
+    # -- applying ---------------------------------------------------------------------
+
+    async def migrate(self, target: str | None = None, *, allow_changed: bool = False) -> list[str]:
+        """Apply unapplied migrations up to ``target`` (default: all); their names."""
+        migrations = self.load()
+        applied = await self.applied()
+        self._check_history(migrations, applied, allow_changed)
+        end = len(migrations) if target is None else self._index(migrations, target) + 1
+        done: list[str] = []
+        state = ProjectState()
+        for m in migrations[:end]:
+            if m.name in applied:
+                state = replay([m], state)
+                continue
+            state = await self._run(m, state, backwards=False)
+            done.append(m.name)
+            logger.info("applied migration %s", m.name)
+        return done
+
+    async def downgrade(self, target: str) -> list[str]:
+        """Revert applied migrations after ``target`` (``"zero"``: all of them); their names."""
+        migrations = self.load()
+        applied = await self.applied()
+        keep = 0 if target == "zero" else self._index(migrations, target) + 1
+        missing = sorted(set(applied) - {m.name for m in migrations})
+        if missing:
+            raise MigrationError(f"cannot downgrade: applied migrations without files: {missing}")
+        done: list[str] = []
+        for index in range(len(migrations) - 1, keep - 1, -1):
+            m = migrations[index]
+            if m.name not in applied:
+                continue
+            await self._run(m, replay(migrations[:index]), backwards=True)
+            done.append(m.name)
+            logger.info("reverted migration %s", m.name)
+        return done
+
+    def _check_history(
+        self,
+        migrations: list[Migration],
+        applied: dict[str, tuple[str, dt.datetime]],
+        allow_changed: bool,
+    ) -> None:
+        problems = []
+        names = {m.name for m in migrations}
+        for m in migrations:
+            if m.name in applied and applied[m.name][0] != m.checksum:
+                problems.append(f"{m.name} was changed after it was applied")
+        problems += [
+            f"{n} is applied but its file is missing" for n in sorted(set(applied) - names)
+        ]
+        if problems:
+            if not allow_changed:
+                raise MigrationError(
+                    "; ".join(problems)
+                    + " (restore the file, or pass allow_changed=True / --allow-changed)"
+                )
+            for problem in problems:
+                logger.warning("%s", problem)
+
+    @staticmethod
+    def _index(migrations: list[Migration], name: str) -> int:
+        for i, m in enumerate(migrations):
+            if m.name == name or m.name[:4] == name:
+                return i
+        raise MigrationError(f"no migration named {name!r}; known: {[m.name for m in migrations]}")
+
+    @staticmethod
+    def _states(migration: Migration, before: ProjectState) -> list[ProjectState]:
+        states = [before]
+        for op in migration.operations:
+            nxt = states[-1].clone()
+            try:
+                op.state_forwards(nxt)
+            except MigrationError as exc:
+                raise MigrationError(f"{migration.name}: {exc}") from None
+            states.append(nxt)
+        return states
+
+    async def _run(
+        self, migration: Migration, before: ProjectState, *, backwards: bool
+    ) -> ProjectState:
+        states = self._states(migration, before)
+        ops = list(enumerate(migration.operations))
+        if backwards:
+            ops.reverse()
+            for _, op in ops:
+                if not op.reversible:
+                    raise MigrationError(f"{migration.name}: {op.describe()} cannot be reverted")
+        dialect = self.dialect
+        fk_off = not dialect.supports_alter_column and any(op.rebuilds_table for _, op in ops)
+        async with self.db.connection() as conn:
+            if fk_off:
+                await conn.execute("PRAGMA foreign_keys = OFF")
+            try:
+                if dialect.supports_transactional_ddl:
+                    async with conn.transaction():
+                        await self._run_ops(migration, ops, states, backwards)
+                        if fk_off:
+                            await self._check_foreign_keys(conn)
+                else:
+                    await self._run_ops(migration, ops, states, backwards)
+            finally:
+                if fk_off:
+                    await conn.execute("PRAGMA foreign_keys = ON")
+        return states[-1]
+
+    async def _run_ops(
+        self,
+        migration: Migration,
+        ops: list[tuple[int, Any]],
+        states: list[ProjectState],
+        backwards: bool,
+    ) -> None:
+        for i, op in ops:
+            if isinstance(op, RunPython):
+                await op.run(self.db, backwards=backwards)
+                continue
+            sql = op.backwards_sql if backwards else op.forwards_sql
+            for stmt in sql(self.dialect, states[i], states[i + 1]):
+                try:
+                    await self.db.execute(stmt)
+                except Exception as exc:
+                    raise MigrationError(
+                        f"{migration.name}: {op.describe()} failed: {exc}\n  SQL: {stmt}"
+                    ) from exc
+        if backwards:
+            await self._unrecord(migration.name)
+        else:
+            await self._record(migration)
+
+    async def _check_foreign_keys(self, conn: Any) -> None:
+        rows = await conn.fetch_all("PRAGMA foreign_key_check")
+        if rows:
+            broken = ", ".join(f"{r[0]} row {r[1]} -> {r[2]}" for r in rows[:5])
+            raise MigrationError(f"the migration leaves broken foreign keys: {broken}")

@@ -1,0 +1,646 @@
+"""Migration operations.
+
+Each operation changes the state (``state_forwards``, pure) and gives the SQL that
+applies it or reverts it on a dialect (``forwards_sql`` / ``backwards_sql``, computed
+from the states before and after it, so the executor and the autodetector are tested
+apart). ``RunPython`` runs code instead of SQL. ``source()`` renders the operation as
+the Python that the migration writer puts in a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import inspect
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from covet.db.dialects import Dialect
+from covet.db.dialects.schema import NO_DEFAULT, ColumnSpec, ForeignKeySpec, IndexSpec
+from covet.orm.migrations.state import MigrationError, ProjectState, TableState
+
+__all__ = (
+    "AddColumn",
+    "AddIndex",
+    "AddUnique",
+    "AlterColumn",
+    "CreateTable",
+    "DropTable",
+    "Operation",
+    "RemoveColumn",
+    "RemoveIndex",
+    "RemoveUnique",
+    "RenameColumn",
+    "RenameTable",
+    "RunPython",
+    "RunSQL",
+    "render_value",
+)
+
+
+class Operation:
+    """Base class: subclasses implement the state change and the SQL both ways."""
+
+    reversible = True
+    #: tables whose SQLite rebuild needs ``PRAGMA foreign_keys = OFF``
+    rebuilds_table = False
+
+    def state_forwards(self, state: ProjectState) -> None:
+        raise NotImplementedError
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        raise NotImplementedError
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        """SQL that turns ``after`` back into ``before``."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def source(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.describe()}>"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# -- rendering values as Python source ------------------------------------------------
+
+
+def render_value(value: Any) -> str:
+    """Python source for a default or spec value (literals, dates, decimals, uuids, enums)."""
+    if value is NO_DEFAULT:
+        return "NO_DEFAULT"
+    if isinstance(value, enum.Enum):
+        return render_value(value.value)
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return repr(value)
+    if isinstance(value, decimal.Decimal):
+        return f"decimal.Decimal({str(value)!r})"
+    if isinstance(value, dt.datetime):
+        return f"datetime.datetime.fromisoformat({value.isoformat()!r})"
+    if isinstance(value, dt.date):
+        return f"datetime.date.fromisoformat({value.isoformat()!r})"
+    if isinstance(value, dt.time):
+        return f"datetime.time.fromisoformat({value.isoformat()!r})"
+    if isinstance(value, uuid.UUID):
+        return f"uuid.UUID({str(value)!r})"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(render_value(v) for v in value)
+        return (
+            f"[{inner}]"
+            if isinstance(value, list)
+            else f"({inner}{',' if len(value) == 1 else ''})"
+        )
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{render_value(k)}: {render_value(v)}" for k, v in value.items()) + "}"
+        )
+    raise MigrationError(f"cannot write {value!r} ({type(value).__name__}) into a migration file")
+
+
+_COLUMN_DEFAULTS = {
+    f: ColumnSpec.__dataclass_fields__[f].default for f in ColumnSpec.__dataclass_fields__
+}
+
+
+def render_column(spec: ColumnSpec) -> str:
+    args = [repr(spec.name), repr(spec.kind)]
+    for name in (
+        "primary_key",
+        "auto_increment",
+        "nullable",
+        "unique",
+        "default",
+        "max_length",
+        "max_digits",
+        "decimal_places",
+        "big",
+    ):
+        value = getattr(spec, name)
+        default = _COLUMN_DEFAULTS[name]
+        if value is default or (type(value) is type(default) and value == default):
+            continue
+        args.append(f"{name}={render_value(value)}")
+    if spec.references is not None:
+        args.append(f"references={render_fk(spec.references)}")
+    return f"ColumnSpec({', '.join(args)})"
+
+
+def render_fk(ref: ForeignKeySpec) -> str:
+    args = [repr(ref.table), repr(ref.column), f"on_delete={ref.on_delete!r}"]
+    if ref.on_update is not None:
+        args.append(f"on_update={ref.on_update!r}")
+    return f"ForeignKeySpec({', '.join(args)})"
+
+
+def render_index(index: IndexSpec) -> str:
+    unique = ", unique=True" if index.unique else ""
+    return f"IndexSpec({index.table!r}, {render_value(tuple(index.columns))}{unique}, name={index.name!r})"
+
+
+# -- tables ---------------------------------------------------------------------------
+
+
+class CreateTable(Operation):
+    """Create a table with its columns, unique constraints and indexes."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: Sequence[ColumnSpec],
+        *,
+        unique_together: Sequence[Sequence[str]] = (),
+        indexes: Sequence[IndexSpec] = (),
+    ) -> None:
+        self.name = name
+        self.columns = list(columns)
+        self.unique_together = [tuple(g) for g in unique_together]
+        self.indexes = list(indexes)
+
+    def state_forwards(self, state: ProjectState) -> None:
+        if self.name in state.tables:
+            raise MigrationError(f"CreateTable: table {self.name!r} already exists")
+        state.tables[self.name] = TableState(
+            self.name,
+            {c.name: c for c in self.columns},
+            {i.name: i for i in self.indexes},
+            list(self.unique_together),
+        )
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.create_table_sql(
+            self.name, self.columns, unique_together=self.unique_together, indexes=self.indexes
+        )
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.drop_table_sql(self.name)
+
+    def describe(self) -> str:
+        return f"create table {self.name}"
+
+    def source(self) -> str:
+        cols = "".join(f"            {render_column(c)},\n" for c in self.columns)
+        out = f"CreateTable(\n        {self.name!r},\n        [\n{cols}        ],\n"
+        if self.unique_together:
+            out += f"        unique_together={render_value(self.unique_together)},\n"
+        if self.indexes:
+            idx = "".join(f"            {render_index(i)},\n" for i in self.indexes)
+            out += f"        indexes=[\n{idx}        ],\n"
+        return out + "    )"
+
+
+class DropTable(Operation):
+    """Drop a table (reverting recreates it empty, from the state before)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def state_forwards(self, state: ProjectState) -> None:
+        state.table(self.name)
+        del state.tables[self.name]
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.drop_table_sql(self.name)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        t = before.table(self.name)
+        return dialect.create_table_sql(
+            t.name, t.column_list(), unique_together=t.unique_together, indexes=t.index_list()
+        )
+
+    def describe(self) -> str:
+        return f"drop table {self.name}"
+
+    def source(self) -> str:
+        return f"DropTable({self.name!r})"
+
+
+class RenameTable(Operation):
+    """Rename a table (and the foreign keys in the state that point at it)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old = old
+        self.new = new
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.old)
+        if self.new in state.tables:
+            raise MigrationError(f"RenameTable: table {self.new!r} already exists")
+        del state.tables[self.old]
+        t.name = self.new
+        state.tables[self.new] = t
+        for other in state.tables.values():
+            for name, col in list(other.columns.items()):
+                if col.references is not None and col.references.table == self.old:
+                    ref = ForeignKeySpec(
+                        self.new,
+                        col.references.column,
+                        col.references.on_delete,
+                        col.references.on_update,
+                    )
+                    other.columns[name] = col.evolve(references=ref)
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.rename_table_sql(self.old, self.new)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.rename_table_sql(self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename table {self.old} to {self.new}"
+
+    def source(self) -> str:
+        return f"RenameTable({self.old!r}, {self.new!r})"
+
+
+# -- columns --------------------------------------------------------------------------
+
+
+class AddColumn(Operation):
+    """Add a column (NOT NULL needs a default when the table has rows)."""
+
+    def __init__(self, table: str, column: ColumnSpec) -> None:
+        self.table = table
+        self.column = column
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.table)
+        if self.column.name in t.columns:
+            raise MigrationError(f"AddColumn: {self.table}.{self.column.name} already exists")
+        t.columns[self.column.name] = self.column
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.add_column_sql(self.table, self.column)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        t = before.table(self.table)
+        return dialect.drop_column_sql(
+            self.table,
+            self.column,
+            table_columns=t.column_list(),
+            indexes=t.index_list(),
+            unique_together=t.unique_together,
+        )
+
+    @property
+    def rebuilds_table(self) -> bool:  # type: ignore[override]
+        return self.column.references is not None
+
+    def describe(self) -> str:
+        return f"add column {self.table}.{self.column.name}"
+
+    def source(self) -> str:
+        return f"AddColumn({self.table!r}, {render_column(self.column)})"
+
+
+class RemoveColumn(Operation):
+    """Remove a column (reverting re-adds it, empty, from the state before)."""
+
+    def __init__(self, table: str, name: str) -> None:
+        self.table = table
+        self.name = name
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.table)
+        if self.name not in t.columns:
+            raise MigrationError(f"RemoveColumn: {self.table}.{self.name} does not exist")
+        del t.columns[self.name]
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        spec = before.table(self.table).columns[self.name]
+        t = after.table(self.table)
+        return dialect.drop_column_sql(
+            self.table,
+            spec,
+            table_columns=t.column_list(),
+            indexes=t.index_list(),
+            unique_together=t.unique_together,
+        )
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.add_column_sql(self.table, before.table(self.table).columns[self.name])
+
+    rebuilds_table = True
+
+    def describe(self) -> str:
+        return f"remove column {self.table}.{self.name}"
+
+    def source(self) -> str:
+        return f"RemoveColumn({self.table!r}, {self.name!r})"
+
+
+class AlterColumn(Operation):
+    """Change a column's definition to ``column`` (same name)."""
+
+    rebuilds_table = True
+
+    def __init__(self, table: str, column: ColumnSpec) -> None:
+        self.table = table
+        self.column = column
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.table)
+        if self.column.name not in t.columns:
+            raise MigrationError(f"AlterColumn: {self.table}.{self.column.name} does not exist")
+        t.columns[self.column.name] = self.column
+
+    def _sql(
+        self, dialect: Dialect, old: ColumnSpec, new: ColumnSpec, target: TableState
+    ) -> list[str]:
+        return dialect.alter_column_sql(
+            self.table,
+            old,
+            new,
+            table_columns=target.column_list(),
+            indexes=target.index_list(),
+            unique_together=target.unique_together,
+        )
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        old = before.table(self.table).columns[self.column.name]
+        return self._sql(dialect, old, self.column, after.table(self.table))
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        old = before.table(self.table).columns[self.column.name]
+        return self._sql(dialect, self.column, old, before.table(self.table))
+
+    def describe(self) -> str:
+        return f"alter column {self.table}.{self.column.name}"
+
+    def source(self) -> str:
+        return f"AlterColumn({self.table!r}, {render_column(self.column)})"
+
+
+class RenameColumn(Operation):
+    """Rename a column, keeping its data."""
+
+    def __init__(self, table: str, old: str, new: str) -> None:
+        self.table = table
+        self.old = old
+        self.new = new
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.table)
+        if self.old not in t.columns or self.new in t.columns:
+            raise MigrationError(
+                f"RenameColumn: cannot rename {self.table}.{self.old} to {self.new}"
+            )
+        t.columns = {
+            (self.new if k == self.old else k): (v.evolve(name=self.new) if k == self.old else v)
+            for k, v in t.columns.items()
+        }
+        for name, index in list(t.indexes.items()):
+            if self.old in index.columns:
+                cols = tuple(self.new if c == self.old else c for c in index.columns)
+                t.indexes[name] = IndexSpec(index.table, cols, unique=index.unique, name=index.name)
+        t.unique_together = [
+            tuple(self.new if c == self.old else c for c in g) for g in t.unique_together
+        ]
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.rename_column_sql(self.table, self.old, self.new)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.rename_column_sql(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old} to {self.new}"
+
+    def source(self) -> str:
+        return f"RenameColumn({self.table!r}, {self.old!r}, {self.new!r})"
+
+
+# -- indexes and unique constraints --------------------------------------------------
+
+
+class AddIndex(Operation):
+    def __init__(self, index: IndexSpec) -> None:
+        self.index = index
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.index.table)
+        if self.index.name in t.indexes:
+            raise MigrationError(f"AddIndex: index {self.index.name!r} already exists")
+        t.indexes[self.index.name] = self.index
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.create_index_sql(self.index)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.drop_index_sql(self.index)
+
+    def describe(self) -> str:
+        return f"add index {self.index.name} on {self.index.table}"
+
+    def source(self) -> str:
+        return f"AddIndex({render_index(self.index)})"
+
+
+class RemoveIndex(Operation):
+    def __init__(self, table: str, name: str) -> None:
+        self.table = table
+        self.name = name
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.table)
+        if self.name not in t.indexes:
+            raise MigrationError(f"RemoveIndex: index {self.name!r} does not exist on {self.table}")
+        del t.indexes[self.name]
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.drop_index_sql(before.table(self.table).indexes[self.name])
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.create_index_sql(before.table(self.table).indexes[self.name])
+
+    def describe(self) -> str:
+        return f"remove index {self.name} from {self.table}"
+
+    def source(self) -> str:
+        return f"RemoveIndex({self.table!r}, {self.name!r})"
+
+
+class AddUnique(Operation):
+    def __init__(self, table: str, columns: Sequence[str]) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.table)
+        if self.columns in t.unique_together:
+            raise MigrationError(f"AddUnique: {self.table}{self.columns} is already unique")
+        t.unique_together.append(self.columns)
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.add_unique_sql(self.table, self.columns)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.drop_unique_sql(self.table, self.columns)
+
+    def describe(self) -> str:
+        return f"add unique ({', '.join(self.columns)}) on {self.table}"
+
+    def source(self) -> str:
+        return f"AddUnique({self.table!r}, {render_value(self.columns)})"
+
+
+class RemoveUnique(Operation):
+    def __init__(self, table: str, columns: Sequence[str]) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+
+    def state_forwards(self, state: ProjectState) -> None:
+        t = state.table(self.table)
+        if self.columns not in t.unique_together:
+            raise MigrationError(f"RemoveUnique: {self.table}{self.columns} is not unique")
+        t.unique_together.remove(self.columns)
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.drop_unique_sql(self.table, self.columns)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return dialect.add_unique_sql(self.table, self.columns)
+
+    def describe(self) -> str:
+        return f"remove unique ({', '.join(self.columns)}) from {self.table}"
+
+    def source(self) -> str:
+        return f"RemoveUnique({self.table!r}, {render_value(self.columns)})"
+
+
+# -- escape hatches -------------------------------------------------------------------
+
+
+class RunSQL(Operation):
+    """Raw SQL (a statement or a list); irreversible without ``backwards``."""
+
+    def __init__(
+        self, forwards: str | Sequence[str], backwards: str | Sequence[str] | None = None
+    ) -> None:
+        self.forwards = [forwards] if isinstance(forwards, str) else list(forwards)
+        self.backwards = (
+            None
+            if backwards is None
+            else ([backwards] if isinstance(backwards, str) else list(backwards))
+        )
+        self.reversible = self.backwards is not None
+
+    def state_forwards(self, state: ProjectState) -> None:
+        return None  # raw SQL is opaque to the state
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return list(self.forwards)
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        if self.backwards is None:
+            raise MigrationError("RunSQL has no backwards SQL: this migration cannot be reverted")
+        return list(self.backwards)
+
+    def describe(self) -> str:
+        return "raw SQL"
+
+    def source(self) -> str:
+        return f"RunSQL({render_value(self.forwards)}, {render_value(self.backwards)})"
+
+
+DataFunction = Callable[[Any], Awaitable[None] | None]
+
+
+class RunPython(Operation):
+    """Call ``forwards(db)`` (sync or async) — data migrations; ``backwards`` to revert."""
+
+    def __init__(self, forwards: DataFunction, backwards: DataFunction | None = None) -> None:
+        self.forwards = forwards
+        self.backwards = backwards
+        self.reversible = backwards is not None
+
+    def state_forwards(self, state: ProjectState) -> None:
+        return None
+
+    def forwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return []
+
+    def backwards_sql(
+        self, dialect: Dialect, before: ProjectState, after: ProjectState
+    ) -> list[str]:
+        return []
+
+    async def run(self, db: Any, *, backwards: bool = False) -> None:
+        fn = self.backwards if backwards else self.forwards
+        if fn is None:
+            raise MigrationError(
+                "RunPython has no backwards function: this migration cannot be reverted"
+            )
+        result = fn(db)
+        if inspect.isawaitable(result):
+            await result
+
+    def describe(self) -> str:
+        return f"run Python {getattr(self.forwards, '__name__', 'function')}"
+
+    def source(self) -> str:
+        back = getattr(self.backwards, "__name__", None)
+        return f"RunPython({self.forwards.__name__}, {back})"
