@@ -126,11 +126,11 @@ class ModelMeta(type):
             meta.add_field(field)
         # Primary key first in the column list.
         meta.fields.sort(key=lambda f: not f.primary_key)
-        cls.DoesNotExist = type(
+        cls.DoesNotExist = type(  # type: ignore[attr-defined]
             "DoesNotExist",
             (db_exc.DoesNotExist,),
             {"__module__": module, "__qualname__": f"{name}.DoesNotExist"},
-        )  # type: ignore[attr-defined]
+        )
         cls.MultipleObjectsReturned = type(  # type: ignore[attr-defined]
             "MultipleObjectsReturned",
             (db_exc.MultipleObjectsReturned,),
