@@ -70,21 +70,31 @@ class Container:
         return self._providers[type_].scope
 
     def _needs(self, factory: Callable[..., Any]) -> dict[str, Any]:
+        try:
+            sig = inspect.signature(factory)
+        except (TypeError, ValueError):
+            return {}
+        wanted = [
+            name
+            for name, p in sig.parameters.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.default is p.empty
+        ]
+        if not wanted:
+            return {}
         target = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
+        label = getattr(factory, "__qualname__", factory)
         try:
             hints = typing.get_type_hints(target)
-            sig = inspect.signature(factory)
-        except (TypeError, ValueError, NameError):
-            return {}
+        except NameError as exc:
+            raise ImproperlyConfigured(f"provider {label!r}: cannot resolve an annotation: {exc}") from exc
+        except TypeError:
+            hints = {}
         needs: dict[str, Any] = {}
-        for name, p in sig.parameters.items():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.default is not p.empty:
-                continue
+        for name in wanted:
             ann = hints.get(name)
             if ann is None:
                 raise ImproperlyConfigured(
-                    f"provider {getattr(factory, '__qualname__', factory)!r}: parameter {name!r} needs "
-                    "an annotation naming a provided type"
+                    f"provider {label!r}: parameter {name!r} needs an annotation naming a provided type"
                 )
             needs[name] = ann
         return needs
@@ -181,9 +191,11 @@ class Container:
             result = await run_in_threadpool(factory, **kwargs) if prov.scope == "request" else factory(**kwargs)
         if inspect.isawaitable(result):
             result = await result
-        if hasattr(result, "__aenter__") and hasattr(result, "__aexit__") and not isinstance(result, prov.type_):
+        if isinstance(prov.type_, type) and isinstance(result, prov.type_):
+            return result
+        if hasattr(result, "__aenter__") and hasattr(result, "__aexit__"):
             return await stack.enter_async_context(result)
-        if hasattr(result, "__enter__") and hasattr(result, "__exit__") and not isinstance(result, prov.type_):
+        if hasattr(result, "__enter__") and hasattr(result, "__exit__"):
             return stack.enter_context(result)
         return result
 
