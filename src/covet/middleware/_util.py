@@ -32,21 +32,27 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
 def get_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    """First value of header ``name`` (lower-case bytes), or ``None``."""
+    """First value of header ``name`` (lower-case bytes), or ``None``.
+
+    Request header names are lower-case by the ASGI spec; response headers set by an app
+    may not be, so a same-length name is compared case-insensitively too.
+    """
+    size = len(name)
     for key, value in headers:
-        if key == name or key.lower() == name:
+        if key == name or (len(key) == size and key.lower() == name):
             return value
     return None
 
 
 def get_headers(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
     """Every value of header ``name`` (lower-case bytes), in order."""
-    return [value for key, value in headers if key == name or key.lower() == name]
+    size = len(name)
+    return [value for key, value in headers if key == name or (len(key) == size and key.lower() == name)]
 
 
 def has_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bool:
     """Whether header ``name`` (lower-case bytes) is present."""
-    return any(key == name or key.lower() == name for key, _ in headers)
+    return get_header(headers, name) is not None
 
 
 def split_tokens(value: bytes | str) -> list[str]:
@@ -58,7 +64,7 @@ def split_tokens(value: bytes | str) -> list[str]:
 def add_vary(headers: RawHeaders, value: str) -> None:
     """Add ``value`` to the ``Vary`` header of a raw header list (no duplicates)."""
     for i, (key, existing) in enumerate(headers):
-        if key.lower() == b"vary":
+        if key == b"vary" or (len(key) == 4 and key.lower() == b"vary"):
             tokens = split_tokens(existing)
             if "*" in tokens or value.lower() in (t.lower() for t in tokens):
                 return

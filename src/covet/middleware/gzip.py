@@ -92,6 +92,7 @@ class GZipMiddleware:
         self.brotli_module = _load_brotli() if brotli else None
         self.brotli_quality = brotli_quality
         self._type_cache: dict[bytes, bool] = {}
+        self._encoding_cache: dict[bytes, str | None] = {}
 
     def compressible(self, content_type: bytes | None) -> bool:
         """Whether a response of this ``Content-Type`` may be compressed."""
@@ -109,6 +110,16 @@ class GZipMiddleware:
         """``"br"``, ``"gzip"`` or ``None`` for an ``Accept-Encoding`` header value."""
         if not accept_encoding:
             return None
+        try:
+            return self._encoding_cache[accept_encoding]
+        except KeyError:
+            pass
+        choice = self._choose(accept_encoding)
+        if len(self._encoding_cache) < 256:  # browsers send a handful of distinct values
+            self._encoding_cache[accept_encoding] = choice
+        return choice
+
+    def _choose(self, accept_encoding: bytes) -> str | None:
         q = parse_accept_encoding(accept_encoding.decode("latin-1"))
         star = q.get("*", 0.0)
         q_gzip = q.get("gzip", q.get("x-gzip", star))

@@ -95,8 +95,13 @@ class SessionMiddleware:
             return
         had_cookie = cookie is not None
 
+        rolling = self.rolling
+
         async def send_with_session(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # Fast path: an unchanged session needs no store write and no cookie.
+            if message["type"] == "http.response.start" and (
+                session.modified or rolling or (had_cookie and not session)
+            ):
                 set_cookie = await self._commit(session, had_cookie, scope)
                 if set_cookie is not None:
                     headers = list(message.get("headers", ()))
