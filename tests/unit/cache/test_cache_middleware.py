@@ -7,8 +7,11 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from covet import Covet
 from covet._types import Receive, Scope, Send
 from covet.cache import CacheMiddleware, MemoryCache, parse_cache_control
+from covet.http import JSONResponse
+from covet.testing import TestClient
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -228,3 +231,41 @@ def test_bad_options() -> None:
         CacheMiddleware(Counter(), etag="medium")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         CacheMiddleware(Counter(), ttl=0)
+
+
+def test_through_the_app_and_test_client() -> None:
+    calls = {"n": 0}
+    app = Covet()
+    app.add_middleware(CacheMiddleware, ttl=30)
+
+    @app.get("/products/{pid:int}")
+    async def product(pid: int) -> dict[str, int]:
+        calls["n"] += 1
+        return {"id": pid, "n": calls["n"]}
+
+    @app.get("/me")
+    async def me() -> JSONResponse:
+        calls["n"] += 1
+        return JSONResponse({"n": calls["n"]}, headers={"Cache-Control": "private, max-age=60"})
+
+    @app.post("/products")
+    async def create() -> dict[str, bool]:
+        calls["n"] += 1
+        return {"created": True}
+
+    with TestClient(app) as client:
+        first = client.get("/products/1")
+        second = client.get("/products/1")
+        assert first.json() == second.json() == {"id": 1, "n": 1}
+        assert second.headers["x-cache"] == "HIT"
+        assert (
+            client.get("/products/1", headers={"if-none-match": first.headers["etag"]}).status_code
+            == 304
+        )
+        head = client.head("/products/1")
+        assert head.status_code == 200 and head.content == b""
+        assert client.get("/me").json() == {"n": 2}
+        assert client.get("/me").json() == {"n": 3}
+        assert client.post("/products").json() == {"created": True}
+        assert client.post("/products").headers.get("x-cache") is None
+    assert calls["n"] == 5
