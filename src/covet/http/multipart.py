@@ -138,7 +138,16 @@ def boundary_from_content_type(content_type: str) -> bytes:
 class MultipartParser:
     """Incremental parser for one multipart body with the given ``boundary``."""
 
-    __slots__ = ("_buffer", "_delimiter", "_first_delimiter", "_max_headers", "_state", "_tail")
+    __slots__ = (
+        "_buffer",
+        "_delimiter",
+        "_discarded",
+        "_first_delimiter",
+        "_max_headers",
+        "_scanned",
+        "_state",
+        "_tail",
+    )
 
     def __init__(self, boundary: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
         if not _BOUNDARY.fullmatch(boundary.decode("latin-1")):
@@ -149,6 +158,8 @@ class MultipartParser:
         self._max_headers = limits.max_header_value_len
         self._buffer = bytearray()
         self._state = _PREAMBLE
+        self._discarded = 0  # preamble bytes dropped so far
+        self._scanned = 0  # header bytes already searched for the blank line
 
     @property
     def finished(self) -> bool:
@@ -201,23 +212,31 @@ class MultipartParser:
             elif state == _HEADERS:
                 if buf[:2] == b"\r\n":
                     raise _bad("part without headers")
-                idx = buf.find(b"\r\n\r\n")
+                # Resume the search where the previous feed stopped (1-byte feeds stay linear).
+                idx = buf.find(b"\r\n\r\n", max(self._scanned - 3, 0))
                 if idx < 0:
                     if len(buf) > self._max_headers:
                         raise HTTPException(400, "Multipart part headers too large")
+                    self._scanned = len(buf)
                     return events
                 if idx > self._max_headers:
                     raise HTTPException(400, "Multipart part headers too large")
                 events.append(self._parse_headers(bytes(buf[:idx])))
                 del buf[: idx + 4]
+                self._scanned = 0
                 self._state = _BODY
             elif state == _PREAMBLE:
                 idx = buf.find(self._first_delimiter)
                 if idx < 0:
-                    if len(buf) > _MAX_PREAMBLE:
-                        raise _bad("no boundary found")
+                    # Keep only what could still start a delimiter (plus its CRLF).
+                    drop = len(buf) - len(self._first_delimiter) - 2
+                    if drop > 0:
+                        self._discarded += drop
+                        if self._discarded > _MAX_PREAMBLE:
+                            raise _bad("no boundary found")
+                        del buf[:drop]
                     return events
-                if idx and not buf[:idx].endswith(b"\r\n"):
+                if (idx or self._discarded) and buf[max(idx - 2, 0) : idx] != b"\r\n":
                     raise _bad("boundary not at the start of a line")
                 del buf[: idx + len(self._first_delimiter)]
                 self._state = _AFTER_DELIMITER

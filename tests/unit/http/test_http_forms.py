@@ -271,3 +271,23 @@ async def test_parse_multipart_accepts_content_type_or_boundary() -> None:
         "a"
     ] == "1"
     assert (await parse_multipart(stream(), BOUNDARY.encode()))["a"] == "1"
+
+
+def test_byte_by_byte_feeding_stays_linear_and_bounded() -> None:
+    import time
+
+    preamble = b"p" * 60_000 + b"\r\n"
+    header_pad = "h" * 7000
+    body = preamble + multipart(("a", None, b"1", None)).replace(
+        b'name="a"\r\n', f'name="a"\r\nX-Pad: {header_pad}\r\n'.encode()
+    )
+    parser = MultipartParser(BOUNDARY.encode())
+    start = time.process_time()
+    events: list[Any] = []
+    for i in range(len(body)):
+        events.extend(parser.feed(body[i : i + 1]))
+        assert len(parser._buffer) <= 8192 + 64
+    parser.close()
+    assert time.process_time() - start < 5  # quadratic rescans would take minutes
+    assert isinstance(events[0], PartStart) and events[0].name == "a"
+    assert b"".join(e.data for e in events if isinstance(e, PartData)) == b"1"
