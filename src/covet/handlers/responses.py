@@ -8,9 +8,12 @@ background)``. JSON results are encoded once and sent with two ASGI messages dir
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
 import inspect
 import sys
 import typing
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 
@@ -34,6 +37,7 @@ __all__ = ("Responder", "build_responder", "resolve_response_model")
 Responder = Callable[[Any, Scope, Receive, Send, "BackgroundTasks | None"], Awaitable[None]]
 
 _JSON_CT = (b"content-type", b"application/json")
+_PASSTHROUGH = (datetime.datetime, datetime.date, datetime.time, uuid.UUID, decimal.Decimal)
 _NO_BODY = frozenset({204, 205, 304})
 
 
@@ -110,7 +114,11 @@ def _plain_serializer() -> Callable[[Any], bytes]:
                 return sys.modules["msgspec"].json.encode(value)  # type: ignore[no-any-return]
             if kind == "pydantic":
                 return value.__pydantic_serializer__.to_json(value)  # type: ignore[no-any-return]
-            raise
+            ms = sys.modules.get("msgspec")
+            if ms is None:
+                raise
+            # msgspec Structs nested in plain data: lower them to builtins, keep the rest
+            return dumps(ms.to_builtins(value, builtin_types=_PASSTHROUGH, enc_hook=_json.default))
 
     return serialize
 

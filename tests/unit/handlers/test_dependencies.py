@@ -219,9 +219,6 @@ async def test_dependency_overrides_are_checked_per_request() -> None:
 
 
 def test_circular_dependencies_are_detected_at_compile_time() -> None:
-    def a(x: Any = Depends(lambda: None)) -> None:
-        return None
-
     def loop_a(b: Any = None) -> None:
         return None
 
@@ -233,7 +230,7 @@ def test_circular_dependencies_are_detected_at_compile_time() -> None:
     async def f(v: Any = Depends(loop_a)) -> None:
         return None
 
-    with pytest.raises(ImproperlyConfigured, match="circular dependency: .*loop_a -> .*loop_b -> .*loop_a"):
+    with pytest.raises(ImproperlyConfigured, match=r"circular dependency: .*loop_a -> .*loop_b -> .*loop_a"):
         compile_route(route(f), FakeApp())
 
 
