@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from apps import BUILDERS, ORIGIN  # noqa: E402
+from apps import BUILDERS, ORIGIN
 
 BASE_HEADERS = [
     (b"host", b"127.0.0.1:8000"),
