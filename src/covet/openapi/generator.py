@@ -121,8 +121,18 @@ def _operation(
     if requirements:
         operation["security"] = requirements
     if route.openapi_extra:
-        operation.update(route.openapi_extra)
+        _deep_update(operation, route.openapi_extra)
     return operation
+
+
+def _deep_update(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Merge ``openapi_extra`` into the operation: mappings merge, other values replace."""
+    for key, value in extra.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            _deep_update(current, value)
+        else:
+            target[key] = value
 
 
 def _responses(
@@ -152,7 +162,7 @@ def _success_content(
     if status in _NO_BODY_STATUS or status < 200:
         return None
     response_class = route.response_class
-    media_type = getattr(response_class, "media_type", None) if response_class else None
+    media_type = _media_type_of(response_class)
     if media_type and media_type != "application/json":
         return {media_type: {"schema": {"type": "string"}}}
     model = _response_annotation(route, spec)
@@ -164,6 +174,17 @@ def _success_content(
 
 
 _UNKNOWN = object()
+
+
+def _media_type_of(response_class: Any) -> str | None:
+    """The default media type of a ``Response`` subclass (``default_media_type``)."""
+    if response_class is None:
+        return None
+    for attr in ("default_media_type", "media_type"):
+        value = getattr(response_class, attr, None)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def _response_annotation(route: Any, spec: Any) -> Any:
