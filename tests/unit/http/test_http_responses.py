@@ -297,3 +297,35 @@ async def test_streaming_head_does_not_iterate(asgi: Any) -> None:
 
     sent = await asgi.run(StreamingResponse(gen()), asgi.scope("HEAD"))
     assert started == [] and sent[1] == {"type": "http.response.body", "body": b""}
+
+
+@pytest.mark.parametrize(
+    ("response", "start_headers", "body"),
+    [
+        (
+            HTMLResponse("<b>hi</b>", status_code=404),
+            [(b"content-length", b"9"), (b"content-type", b"text/html; charset=utf-8")],
+            b"<b>hi</b>",
+        ),
+        (
+            JSONResponse([1, "a"]),
+            [(b"content-length", b"7"), (b"content-type", b"application/json")],
+            b'[1,"a"]',
+        ),
+        (
+            RedirectResponse("https://example.com/next", status_code=303),
+            [(b"content-length", b"0"), (b"location", b"https://example.com/next")],
+            b"",
+        ),
+        (Response(b"x", headers={"content-length": "1"}), [(b"content-length", b"1")], b"x"),
+    ],
+    ids=["html", "json", "redirect", "plain-bytes"],
+)
+async def test_exact_asgi_messages(
+    asgi: Any, response: Response, start_headers: list[Any], body: bytes
+) -> None:
+    sent = await asgi.run(response)
+    assert sent == [
+        {"type": "http.response.start", "status": response.status_code, "headers": start_headers},
+        {"type": "http.response.body", "body": body},
+    ]
