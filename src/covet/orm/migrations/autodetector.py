@@ -142,19 +142,30 @@ def _diff_table(old: TableState, new: TableState, changes: Changes) -> None:
     dropped_cols = [c for c in old.columns if c not in new.columns]
     added_cols = [c for c in new.columns if c not in old.columns]
 
-    rename: tuple[str, str] | None = None
-    if len(dropped_cols) == 1 and len(added_cols) == 1:
-        a, b = old.columns[dropped_cols[0]], new.columns[added_cols[0]]
-        if _without_name(a) == _without_name(b):
-            rename = (a.name, b.name)
-    elif dropped_cols and added_cols:
+    # a dropped and an added column with the same definition are a rename, when that
+    # pairing is the only possible one both ways
+    renames: dict[str, str] = {}
+    for d in dropped_cols:
+        spec = _without_name(old.columns[d])
+        candidates = [a for a in added_cols if _without_name(new.columns[a]) == spec]
+        if len(candidates) == 1:
+            back = [
+                x
+                for x in dropped_cols
+                if _without_name(old.columns[x]) == _without_name(new.columns[candidates[0]])
+            ]
+            if len(back) == 1:
+                renames[d] = candidates[0]
+    left_dropped = [c for c in dropped_cols if c not in renames]
+    left_added = [c for c in added_cols if c not in renames.values()]
+    if left_dropped and left_added:
         changes.notes.append(
-            f"{table}: columns {', '.join(dropped_cols)} dropped and {', '.join(added_cols)} added; "
+            f"{table}: columns {', '.join(left_dropped)} dropped and {', '.join(left_added)} added; "
             "if that is a rename, replace the pair with RenameColumn to keep the data"
         )
 
     def renamed(col: str) -> str:
-        return rename[1] if rename is not None and col == rename[0] else col
+        return renames.get(col, col)
 
     # indexes and unique constraints are compared after applying the rename
     old_indexes = {
@@ -170,27 +181,24 @@ def _diff_table(old: TableState, new: TableState, changes: Changes) -> None:
         if tuple(renamed(c) for c in group) not in new_uniques:
             ops.append(RemoveUnique(table, group))
 
-    if rename is not None:
-        ops.append(RenameColumn(table, rename[0], rename[1]))
-        changes.notes.append(f"{table}.{rename[0]} -> {rename[1]} detected as a column rename")
-    for col in dropped_cols:
-        if rename is None or col != rename[0]:
-            ops.append(RemoveColumn(table, col))
-    for col in added_cols:
-        if rename is None or col != rename[1]:
-            spec = new.columns[col]
-            if not spec.nullable and not spec.has_default and not spec.auto_increment:
-                changes.notes.append(
-                    f"{table}.{col} is NOT NULL without a default: adding it fails if the table "
-                    "has rows (give it a default or make it nullable)"
-                )
-            ops.append(AddColumn(table, spec))
+    for old_name, new_name in renames.items():
+        ops.append(RenameColumn(table, old_name, new_name))
+        changes.notes.append(f"{table}.{old_name} -> {new_name} detected as a column rename")
+    for col in left_dropped:
+        ops.append(RemoveColumn(table, col))
+    for col in left_added:
+        spec = new.columns[col]
+        if not spec.nullable and not spec.has_default and not spec.auto_increment:
+            changes.notes.append(
+                f"{table}.{col} is NOT NULL without a default: adding it fails if the table "
+                "has rows (give it a default or make it nullable)"
+            )
+        ops.append(AddColumn(table, spec))
+    previous = {
+        renamed(name): spec.evolve(name=renamed(name)) for name, spec in old.columns.items()
+    }
     for col, spec in new.columns.items():
-        before_col = (
-            old.columns.get(col)
-            if rename is None or col != rename[1]
-            else old.columns[rename[0]].evolve(name=col)
-        )
+        before_col = previous.get(col)
         if before_col is not None and before_col != spec:
             ops.append(AlterColumn(table, spec))
 

@@ -1,0 +1,292 @@
+"""Migrations forward and back on SQLite, PostgreSQL and MariaDB, with real ORM models."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from covet.db import Database
+from covet.orm import Field, ForeignKey, ManyToMany, Model
+from covet.orm.migrations import MigrationError, Migrator, ProjectState
+
+pytestmark = pytest.mark.integration
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mig.db'}"
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue("mysql_url"))
+
+
+@pytest.fixture
+async def db(backend: str) -> AsyncIterator[Database]:
+    database = Database(backend, alias=f"mig-{uuid.uuid4().hex[:6]}")
+    await database.connect()
+    try:
+        yield database
+    finally:
+        await database.disconnect()
+        database.unregister()
+
+
+def models_v1(s: str) -> list[type[Model]]:
+    class Tag(Model):
+        name: str = Field(max_length=50, unique=True)
+
+        class Meta:
+            table = f"mg_tag_{s}"
+
+    class Writer(Model):
+        id: int = Field(primary_key=True)
+        name: str = Field(max_length=100)
+
+        class Meta:
+            table = f"mg_writer_{s}"
+
+    class Novel(Model):
+        writer: ForeignKey[Writer] = Field(on_delete="cascade", related_name="novels")
+        title: str = Field(max_length=100, index=True)
+        pages: int = 0
+        tags: ManyToMany[Tag] = Field(related_name="novels")
+
+        class Meta:
+            table = f"mg_novel_{s}"
+
+    return [Tag, Writer, Novel, Novel._meta.by_name["tags"].through]
+
+
+def models_v2(s: str) -> list[type[Model]]:
+    class Tag(Model):
+        name: str = Field(max_length=50, unique=True)
+
+        class Meta:
+            table = f"mg_tag_{s}"
+
+    class Writer(Model):
+        id: int = Field(primary_key=True)
+        full_name: str = Field(max_length=100)  # renamed from name
+        email: str | None = Field(default=None, max_length=200)  # added
+
+        class Meta:
+            table = f"mg_writer_{s}"
+            unique_together = [("full_name", "email")]
+
+    class Novel(Model):
+        writer: ForeignKey[Writer] = Field(on_delete="cascade", related_name="novels")
+        title: str = Field(max_length=300)  # longer, no longer indexed
+        pages: int = 0
+        tags: ManyToMany[Tag] = Field(related_name="novels")
+
+        class Meta:
+            table = f"mg_novel_{s}"
+
+    class Review(Model):  # new table
+        novel: ForeignKey[Novel] = Field(on_delete="cascade", related_name="reviews")
+        stars: int = Field(default=3)
+
+        class Meta:
+            table = f"mg_review_{s}"
+
+    return [Tag, Writer, Novel, Novel._meta.by_name["tags"].through, Review]
+
+
+async def _columns(db: Database, table: str) -> list[str]:
+    rows = await db.fetch_all(f"SELECT * FROM {db.dialect.quote(table)} WHERE 1 = 0")
+    if rows:
+        return list(rows[0].keys())
+    if db.dialect.name == "sqlite":
+        info = await db.fetch_all(f"PRAGMA table_info({db.dialect.quote(table)})")
+        return [r["name"] for r in info]
+    if db.dialect.name == "postgresql":
+        sql = "SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position"
+    else:
+        sql = (
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+            "AND table_name = %s ORDER BY ordinal_position"
+        )
+    return [r[0] for r in await db.fetch_all(sql, [table])]
+
+
+async def _exists(db: Database, table: str) -> bool:
+    try:
+        await db.fetch_all(f"SELECT 1 FROM {db.dialect.quote(table)} WHERE 1 = 0")
+    except Exception:
+        return False
+    return True
+
+
+async def test_forward_and_back(db: Database, tmp_path: Path) -> None:
+    s = uuid.uuid4().hex[:6]
+    q, p = db.dialect.quote, db.dialect.placeholder
+    migrator = Migrator(db, tmp_path / "migrations")
+
+    first = migrator.make(models_v1(s))
+    assert first is not None and first.name == "0001_initial.py"
+    assert migrator.make(models_v1(s)) is None  # nothing changed
+    assert await migrator.migrate() == ["0001_initial"]
+    assert await migrator.migrate() == []
+    writer_id = await db.insert_returning_id(
+        f"INSERT INTO {q('mg_writer_' + s)} (name) VALUES ({p(1)})", ["Ann"]
+    )
+    await db.execute(
+        f"INSERT INTO {q('mg_novel_' + s)} (writer_id, title, pages) VALUES ({p(1)}, {p(2)}, {p(3)})",
+        [writer_id, "Dune", 412],
+    )
+
+    second = migrator.make(models_v2(s))
+    assert second is not None
+    text = second.read_text()
+    assert f"RenameColumn('mg_writer_{s}', 'name', 'full_name')" in text
+    assert (
+        "AddColumn" in text
+        and "AlterColumn" in text
+        and "CreateTable" in text
+        and "RemoveIndex" in text
+    )
+    assert await migrator.migrate() == [second.stem]
+    assert await _columns(db, f"mg_writer_{s}") == ["id", "full_name", "email"]
+    assert await db.fetch_val(f"SELECT full_name FROM {q('mg_writer_' + s)}") == "Ann"
+    long_title = "x" * 250
+    await db.execute(f"UPDATE {q('mg_novel_' + s)} SET title = {p(1)}", [long_title])
+    assert await db.fetch_val(f"SELECT title FROM {q('mg_novel_' + s)}") == long_title
+    await db.execute(f"UPDATE {q('mg_novel_' + s)} SET title = {p(1)}", ["Dune"])
+    assert await _exists(db, f"mg_review_{s}")
+
+    # a data migration written by hand
+    third = tmp_path / "migrations" / "0003_data.py"
+    novel, writer = q("mg_novel_" + s), q("mg_writer_" + s)
+    third.write_text(
+        f'''"""Hand-written data migration."""
+
+from covet.orm.migrations import RunPython, RunSQL
+
+dependencies = ["{second.stem}"]
+
+
+async def forwards(db):
+    await db.execute({f"UPDATE {novel} SET pages = pages + 1"!r})
+
+
+async def backwards(db):
+    await db.execute({f"UPDATE {novel} SET pages = pages - 1"!r})
+
+
+operations = [
+    RunPython(forwards, backwards),
+    RunSQL({f"UPDATE {writer} SET email = 'a@b.c'"!r}, {f"UPDATE {writer} SET email = NULL"!r}),
+]
+'''
+    )
+    assert await migrator.migrate() == ["0003_data"]
+    assert await db.fetch_val(f"SELECT pages FROM {q('mg_novel_' + s)}") == 413
+    assert await db.fetch_val(f"SELECT email FROM {q('mg_writer_' + s)}") == "a@b.c"
+    status = await migrator.status()
+    assert [str(x) for x in status] == ["[X] 0001_initial", f"[X] {second.stem}", "[X] 0003_data"]
+
+    # back to the first migration: data kept where columns survive
+    reverted = await migrator.downgrade("0001")
+    assert reverted == ["0003_data", second.stem]
+    assert await _columns(db, f"mg_writer_{s}") == ["id", "name"]
+    assert await db.fetch_val(f"SELECT name FROM {q('mg_writer_' + s)}") == "Ann"
+    assert await db.fetch_val(f"SELECT pages FROM {q('mg_novel_' + s)}") == 412
+    assert not await _exists(db, f"mg_review_{s}")
+    assert [x.applied for x in await migrator.status()] == [True, False, False]
+
+    # forward again, then all the way down
+    assert await migrator.migrate() == [second.stem, "0003_data"]
+    assert await migrator.downgrade("zero") == ["0003_data", second.stem, "0001_initial"]
+    for name in ("mg_tag_", "mg_writer_", "mg_novel_", "mg_review_"):
+        assert not await _exists(db, name + s)
+
+
+async def test_changed_file_is_detected(db: Database, tmp_path: Path) -> None:
+    s = uuid.uuid4().hex[:6]
+    migrator = Migrator(db, tmp_path / "migrations")
+    path = migrator.make(models_v1(s))
+    assert path is not None
+    await migrator.migrate()
+    try:
+        path.write_text(path.read_text() + "\n# edited after applying\n")
+        assert (await migrator.status())[0].changed
+        with pytest.raises(MigrationError, match="changed after it was applied"):
+            await migrator.migrate()
+        assert await migrator.migrate(allow_changed=True) == []
+    finally:
+        await migrator.downgrade("zero")
+
+
+async def test_failed_migration_is_not_recorded(db: Database, tmp_path: Path) -> None:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    s = uuid.uuid4().hex[:6]
+    table = db.dialect.quote(f"mg_fail_{s}")
+    (directory / "0001_broken.py").write_text(
+        f"""from covet.orm.migrations import RunSQL
+
+dependencies = []
+operations = [
+    RunSQL({f"CREATE TABLE {table} (id INTEGER)"!r}, {f"DROP TABLE {table}"!r}),
+    RunSQL("THIS IS NOT SQL"),
+]
+"""
+    )
+    migrator = Migrator(db, directory)
+    with pytest.raises(MigrationError, match="0001_broken") as info:
+        await migrator.migrate()
+    assert "THIS IS NOT SQL" in str(info.value)
+    assert [x.applied for x in await migrator.status()] == [False]
+    if db.dialect.supports_transactional_ddl:
+        assert not await _exists(db, f"mg_fail_{s}")  # rolled back whole
+    else:
+        await db.execute(f"DROP TABLE {table}")  # MySQL: DDL committed, cleanup by hand
+
+
+async def test_sqlmigrate_and_irreversible(db: Database, tmp_path: Path) -> None:
+    s = uuid.uuid4().hex[:6]
+    migrator = Migrator(db, tmp_path / "migrations")
+    migrator.make(models_v1(s))
+    forwards = migrator.sql("0001_initial")
+    assert any(stmt.startswith("CREATE TABLE") and f"mg_writer_{s}" in stmt for stmt in forwards)
+    backwards = migrator.sql("0001_initial", backwards=True)
+    assert all(stmt.startswith("DROP TABLE") for stmt in backwards)
+    (tmp_path / "migrations" / "0002_raw.py").write_text(
+        'from covet.orm.migrations import RunSQL\n\ndependencies = ["0001_initial"]\n'
+        'operations = [RunSQL("SELECT 1")]\n'
+    )
+    await migrator.migrate()
+    try:
+        with pytest.raises(MigrationError, match="cannot be reverted"):
+            await migrator.downgrade("0001_initial")
+    finally:
+        (tmp_path / "migrations" / "0002_raw.py").unlink()
+        await db.execute(
+            f"DELETE FROM {db.dialect.quote('covet_migrations')} WHERE name = {db.dialect.placeholder(1)}",
+            ["0002_raw"],
+        )
+        await migrator.downgrade("zero")
+
+
+def test_state_from_models_matches_replay(tmp_path: Path) -> None:
+    s = uuid.uuid4().hex[:6]
+    models: list[Any] = models_v2(s)
+    migrator = Migrator(Database("sqlite:///:memory:", alias=f"mem-{s}"), tmp_path / "m")
+    try:
+        migrator.make(models)
+        from covet.orm.migrations import replay
+
+        assert replay(migrator.load()).tables == ProjectState.from_models(models).tables
+    finally:
+        migrator.db.unregister()
