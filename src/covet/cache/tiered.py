@@ -92,9 +92,12 @@ class TieredCache(Cache):
         if message.get("c"):
             self.l1.drop_all()
             return
-        keys = [k for k in message.get("k", ()) if isinstance(k, str)]
-        tags = [t for t in message.get("t", ()) if isinstance(t, str)]
-        self.l1.drop_local(keys, tags)
+        keys, tags = message.get("k", []), message.get("t", [])
+        if not isinstance(keys, list) or not isinstance(tags, list):
+            return
+        self.l1.drop_local(
+            [k for k in keys if isinstance(k, str)], [t for t in tags if isinstance(t, str)]
+        )
 
     async def _publish(self, **payload: Any) -> None:
         await self.l2._call("publish", self.channel, _json.dumps({"o": self.origin, **payload}))

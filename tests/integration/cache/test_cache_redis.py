@@ -157,3 +157,44 @@ async def test_tiered_l1_never_outlives_l2(redis_url: str, redis_prefix: str) ->
     finally:
         await writer.close()
         await tiered.close()
+
+
+async def test_tiered_recovers_from_a_lost_subscription(redis_url: str, redis_prefix: str) -> None:
+    import uuid
+
+    import redis.asyncio as aioredis
+
+    name = "covet-test-" + uuid.uuid4().hex[:12]
+    named = aioredis.Redis.from_url(redis_url, client_name=name)
+    b = TieredCache(RedisCache(client=named, prefix=redis_prefix), l1_ttl=60)
+    a = TieredCache(RedisCache(redis_url, prefix=redis_prefix))
+    admin = aioredis.Redis.from_url(redis_url)
+    try:
+        await a.set("k", 1)
+        assert await b.get("k") == 1 and await b.l1.get("k") == 1
+        # kill only b's own subscriber connection (found by its unique client name)
+        ids = [c["id"] for c in await admin.client_list(_type="pubsub") if c.get("name") == name]
+        assert ids
+        for client_id in ids:
+            await admin.execute_command("CLIENT", "KILL", "ID", client_id)
+        for _ in range(200):  # invalidations may have been missed: L1 is dropped
+            if await b.l1.get("k", MISSING) is MISSING:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("L1 was not cleared after the subscription was lost")
+        # once resubscribed, invalidations flow again
+        for _ in range(400):
+            assert await b.get("k") in (1, 2)
+            await a.set("k", 2)
+            await asyncio.sleep(0.01)
+            if await b.l1.get("k", MISSING) is MISSING:
+                break
+        else:
+            raise AssertionError("no resubscription")
+        assert await b.get("k") == 2
+    finally:
+        await a.close()
+        await b.close()
+        await named.aclose()
+        await admin.aclose()

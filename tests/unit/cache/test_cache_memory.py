@@ -132,3 +132,25 @@ def test_cached_refuses_sync_functions_and_bad_ttl() -> None:
         cached()(lambda: 1)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         cached(ttl=-5)
+
+
+async def test_tiered_ignores_hostile_invalidation_messages() -> None:
+    from covet.cache import RedisCache, TieredCache
+
+    tiered = TieredCache(RedisCache("redis://127.0.0.1:1/0"))  # never connected here
+    await tiered.l1.set("keep", 1, tags=["t"])
+    for garbage in [
+        b"",
+        b"not json",
+        b"[1,2]",
+        b'{"k": [1, null, {}]}',
+        b'{"t": "t"}',
+        b"\xff\xfe",
+        b'{"k": "keep"}',
+    ]:
+        tiered._apply(garbage)
+    assert await tiered.l1.get("keep") == 1
+    tiered._apply(b'{"o": "%s", "k": ["keep"]}' % tiered.origin.encode())  # our own echo
+    assert await tiered.l1.get("keep") == 1
+    tiered._apply(b'{"o": "other", "t": ["t"]}')
+    assert await tiered.l1.get("keep", MISSING) is MISSING
