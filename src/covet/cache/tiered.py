@@ -21,7 +21,7 @@ from typing import Any
 
 from covet import _json
 
-from .base import MISSING, Cache, check_ttl
+from .base import MISSING, Cache, Factory, check_ttl
 from .memory import MemoryCache
 from .redis import RedisCache
 
@@ -186,6 +186,17 @@ class TieredCache(Cache):
         self.l1.drop_local(removed)
         await self._publish(k=removed, t=list(tags))
         return len(removed)
+
+    async def _compute(
+        self, key: str, factory: Factory, ttl: float | None, tags: tuple[str, ...]
+    ) -> Any:
+        """Single flight across processes through the L2 lock, then fill L1."""
+        value = await self.l2.get_or_set(key, factory, ttl, tags)
+        ttl = ttl if ttl is not None else self.l2.default_ttl
+        await self.l1.set(
+            key, value, min(ttl, self.l1_ttl or math.inf) if ttl else self.l1_ttl, tags
+        )
+        return value
 
     async def close(self) -> None:
         """Stop listening for invalidations and close the L2 client."""

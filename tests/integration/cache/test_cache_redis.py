@@ -198,3 +198,22 @@ async def test_tiered_recovers_from_a_lost_subscription(redis_url: str, redis_pr
         await b.close()
         await named.aclose()
         await admin.aclose()
+
+
+async def test_tiered_single_flight_across_processes(redis_url: str, redis_prefix: str) -> None:
+    caches = [TieredCache(RedisCache(redis_url, prefix=redis_prefix)) for _ in range(3)]
+    calls = 0
+
+    async def compute() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.1)
+        return 7
+
+    try:
+        results = await asyncio.gather(*(c.get_or_set("hot", compute, ttl=30) for c in caches))
+        assert results == [7, 7, 7] and calls == 1
+        assert all([await c.l1.get("hot") == 7 for c in caches])
+    finally:
+        for c in caches:
+            await c.close()
