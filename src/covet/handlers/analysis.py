@@ -246,10 +246,9 @@ def _classify(
             raise ImproperlyConfigured(f"{owner}: Depends() on {pname!r} needs a callable or a class annotation")
         if ctx.overrides:
             dep_call = ctx.overrides.get(dep_call, dep_call)
-        scopes = marker.scopes if isinstance(marker, Security) else None
-        if scopes is not None and node.security_scopes:
-            scopes = [*node.security_scopes, *scopes]
-        node.deps.append((pname, _analyze(dep_call, ctx, chain, marker.use_cache, scopes)))
+        own = marker.scopes if isinstance(marker, Security) else []
+        scopes = [*(node.security_scopes or ()), *(s for s in own if s not in (node.security_scopes or ()))]
+        node.deps.append((pname, _analyze(dep_call, ctx, chain, marker.use_cache, scopes or None)))
         return
     if marker is None:
         kind = special_kind(base)

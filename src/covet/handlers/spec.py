@@ -16,14 +16,17 @@ __all__ = ("BodyInfo", "EndpointSpec", "ParamInfo", "SecurityInfo", "inspect_rou
 
 @dataclasses.dataclass(slots=True)
 class ParamInfo:
-    """One path/query/header/cookie parameter (or a form/file field inside ``BodyInfo``)."""
+    """One path/query/header/cookie parameter (or a form/file field inside ``BodyInfo``).
+
+    ``default`` is ``...`` for a required parameter.
+    """
 
     name: str
     alias: str
     location: str
     annotation: Any
     required: bool
-    default: Any = None
+    default: Any = ...
     constraints: dict[str, Any] = dataclasses.field(default_factory=dict)
     description: str | None = None
     deprecated: bool = False
@@ -47,11 +50,15 @@ class BodyInfo:
 
 @dataclasses.dataclass(slots=True)
 class SecurityInfo:
-    """A security requirement contributed by a dependency with a ``security_scheme``."""
+    """A security requirement contributed by a dependency with a ``security_scheme``.
+
+    ``auto_error=False`` on the dependency makes the requirement optional.
+    """
 
     scheme_name: str
     scheme: dict[str, Any]
     scopes: list[str] = dataclasses.field(default_factory=list)
+    auto_error: bool = True
 
 
 @dataclasses.dataclass(slots=True)
@@ -84,7 +91,7 @@ def _param_info(f: ParamField) -> ParamInfo:
         location=f.location,
         annotation=f.annotation,
         required=f.required,
-        default=None if f.default is MISSING else f.default,
+        default=... if f.default is MISSING else f.default,
         constraints=dict(f.constraints),
         description=getattr(m, "description", None),
         deprecated=bool(getattr(m, "deprecated", False)),
@@ -109,7 +116,7 @@ def _security(nodes: list[Dependant]) -> list[SecurityInfo]:
                     s.scopes.extend(x for x in scopes if x not in s.scopes)
             continue
         seen.add(name)
-        out.append(SecurityInfo(str(name), scheme, scopes))
+        out.append(SecurityInfo(str(name), scheme, scopes, bool(getattr(node.call, "auto_error", True))))
     return out
 
 
