@@ -194,6 +194,10 @@ async def test_huge_single_range_numbers(tree: Path) -> None:
         "/css/./app.css",
         "/\x1b[31m",
         "/%252e%252e/secret.txt",
+        "/" + "a" * 5000,
+        "/" + "/".join(["d"] * 2000),
+        "/\udcff.txt",
+        "/caf\u00e9\u202e.txt",
     ],
 )
 async def test_traversal_and_hostile_paths_are_refused(tree: Path, path: str) -> None:
