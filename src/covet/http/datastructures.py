@@ -154,18 +154,18 @@ class Headers(Mapping[str, str]):
 
     def getlist(self, key: str) -> list[str]:
         """Every value of header ``key`` in order."""
-        name = key.lower().encode("latin-1")
+        name = key.lower().encode("latin-1", "replace")
         return [v.decode("latin-1") for k, v in self._list if k == name]
 
     def get(self, key: str, default: Any = None) -> Any:
-        name = key.lower().encode("latin-1")
+        name = key.lower().encode("latin-1", "replace")
         for k, v in self._list:
             if k == name:
                 return v.decode("latin-1")
         return default
 
     def __getitem__(self, key: str) -> str:
-        name = key.lower().encode("latin-1")
+        name = key.lower().encode("latin-1", "replace")
         for k, v in self._list:
             if k == name:
                 return v.decode("latin-1")
@@ -174,7 +174,7 @@ class Headers(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
-        name = key.lower().encode("latin-1")
+        name = key.lower().encode("latin-1", "replace")
         return any(k == name for k, _ in self._list)
 
     def __iter__(self) -> Iterator[str]:
@@ -236,7 +236,7 @@ class MutableHeaders(Headers):
 
     def __delitem__(self, key: str) -> None:
         """Remove every value of ``key``; missing keys are ignored."""
-        name = key.lower().encode("latin-1")
+        name = key.lower().encode("latin-1", "replace")
         self._list[:] = [(k, v) for k, v in self._list if k != name]
 
     def append(self, key: str, value: str) -> None:
