@@ -164,11 +164,11 @@ def _object_of(fields: list[Any], registry: SchemaRegistry) -> dict[str, Any]:
     required: list[str] = []
     for info in fields:
         name = _field(info, "alias") or info.name
-        schema = _param_schema(info, registry)
+        prop = _param_schema(info, registry)
         for key in ("title", "description"):
             if _field(info, key):
-                schema = {**schema, key: _field(info, key)}
-        properties[name] = schema
+                prop = {**prop, key: _field(info, key)}
+        properties[name] = prop
         if _field(info, "required", False):
             required.append(name)
     schema: dict[str, Any] = {"type": "object", "properties": properties}

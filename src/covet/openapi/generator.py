@@ -198,7 +198,7 @@ def _response_annotation(route: Any, spec: Any) -> Any:
         endpoint = getattr(spec, "endpoint", None) or route.endpoint
         target = endpoint if inspect.isroutine(endpoint) else type(endpoint).__call__
         try:
-            hints = typing.get_type_hints(target, include_extras=True) if target else {}
+            hints = typing.get_type_hints(target, include_extras=True)
         except Exception:  # unresolvable hints: fall back to what the handler analysis saw
             hints = {}
         if "return" not in hints:

@@ -286,8 +286,8 @@ class SchemaRegistry:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             base, *metadata = typing.get_args(tp)
-            schema = dict(self._schema(base, mode))
-            return apply_constraints(schema, constraints_from_metadata(metadata))
+            inner = dict(self._schema(base, mode))
+            return apply_constraints(inner, constraints_from_metadata(metadata))
         if tp in _SIMPLE:
             return dict(_SIMPLE[tp])
         if origin is typing.Literal:
