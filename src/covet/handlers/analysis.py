@@ -138,7 +138,7 @@ def special_kind(annotation: Any) -> str | None:
 
 
 def _signature(call: Callable[..., Any], owner: str) -> tuple[inspect.Signature, dict[str, Any]]:
-    target = call.__init__ if inspect.isclass(call) else call  # type: ignore[misc]
+    target = call.__init__ if inspect.isclass(call) else call
     if not inspect.isfunction(target) and not inspect.ismethod(target) and not inspect.isclass(call):
         target = getattr(call, "__call__", call)  # noqa: B004
     try:

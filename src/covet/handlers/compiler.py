@@ -292,7 +292,7 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
     needs_request = plan.needs_request
     has_body = plan.body_mode != "none"
     wants_background = "background" in plan.special_kinds
-    container = getattr(app, "container", None)
+    container: Any = getattr(app, "container", None)
     callers = [_caller(s) for s in slots]
 
     async def general(scope: Scope, receive: Receive, send: Send) -> None:
@@ -395,7 +395,7 @@ def _websocket_app(plan: Plan, app: Any) -> ASGIApp:
     from covet.websockets.connection import WebSocket
 
     slots = plan.slots
-    container = getattr(app, "container", None)
+    container: Any = getattr(app, "container", None)
     callers = [_caller(s) for s in slots]
 
     async def websocket_endpoint(scope: Scope, receive: Receive, send: Send) -> None:

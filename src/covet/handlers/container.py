@@ -81,7 +81,7 @@ class Container:
         ]
         if not wanted:
             return {}
-        target = factory.__init__ if inspect.isclass(factory) else factory  # type: ignore[misc]
+        target = factory.__init__ if inspect.isclass(factory) else factory
         label = getattr(factory, "__qualname__", factory)
         try:
             hints = typing.get_type_hints(target)

@@ -70,7 +70,7 @@ def pydantic_errors(exc: Any) -> list[ErrorEntry]:
 def _pydantic_adapter(tp: Any) -> tuple[Any, Any]:
     pyd = _module("pydantic", "pydantic")
     if isinstance(tp, type) and issubclass(tp, pyd.BaseModel):
-        return tp.__pydantic_validator__, pyd
+        return tp.__pydantic_validator__, pyd  # type: ignore[attr-defined]
     adapter = pyd.TypeAdapter(tp)
     return getattr(adapter, "validator", adapter), pyd
 
@@ -243,7 +243,7 @@ def _value_source(raw: bytes) -> Any:
 
 
 def _no_convert(exc: Any, raw: bytes) -> Exception:
-    return exc  # type: ignore[no-any-return]
+    return exc
 
 
 def serializer(tp: Any, kind: str) -> Callable[[Any], bytes]:
@@ -252,7 +252,7 @@ def serializer(tp: Any, kind: str) -> Callable[[Any], bytes]:
         pyd = _module("pydantic", "pydantic")
         validate = python_validator(tp, "pydantic", from_attributes=True)
         if isinstance(tp, type) and issubclass(tp, pyd.BaseModel):
-            dump_json = tp.__pydantic_serializer__.to_json
+            dump_json = tp.__pydantic_serializer__.to_json  # type: ignore[attr-defined]
             exact: Any = tp
         else:
             dump_json = pyd.TypeAdapter(tp).dump_json

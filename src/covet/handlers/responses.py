@@ -111,9 +111,9 @@ def _plain_serializer() -> Callable[[Any], bytes]:
         except TypeError:
             kind = foreign_kind(type(value))
             if kind == "msgspec":
-                return sys.modules["msgspec"].json.encode(value)  # type: ignore[no-any-return]
+                return sys.modules["msgspec"].json.encode(value)
             if kind == "pydantic":
-                return value.__pydantic_serializer__.to_json(value)  # type: ignore[no-any-return]
+                return value.__pydantic_serializer__.to_json(value)
             ms = sys.modules.get("msgspec")
             if ms is None:
                 raise

@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from covet.exceptions import ImproperlyConfigured
 
-from .errors import MISSING, Invalid, fail
+from .errors import MISSING, ErrorEntry, Invalid, fail
 from .params import constraints_of
 from .typeinfo import (
     NONE_TYPE,
@@ -48,6 +48,8 @@ _TRUE = frozenset(("true", "1", "yes", "on"))
 _FALSE = frozenset(("false", "0", "no", "off"))
 
 _cache: dict[tuple[Any, bool, bool, str], Validator] = {}
+# typing.Required / NotRequired (3.11+); absent names never match
+_REQUIRED_MARKS = (getattr(typing, "Required", object()), getattr(typing, "NotRequired", object()))
 
 
 def compile_validator(
@@ -543,9 +545,9 @@ def struct_fields(tp: type, kind: str | None = None) -> list[StructField]:
         required = tp.__required_keys__  # type: ignore[attr-defined]
         for name, ann in hints.items():
             is_required = name in required
-            while get_origin(ann) in (typing.Required, typing.NotRequired):
+            while get_origin(ann) in _REQUIRED_MARKS:
                 # string annotations hide these from __required_keys__ on Python < 3.12
-                is_required = get_origin(ann) is typing.Required
+                is_required = get_origin(ann) is _REQUIRED_MARKS[0]
                 ann = get_args(ann)[0]
             fields.append(StructField(name, ann, is_required))
     else:
@@ -579,7 +581,7 @@ def _struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validat
         raise
     forbid = (getattr(tp, "__covet_extra__", None) or extra) == "forbid"
     known = frozenset(f.key for f in fields)
-    plain_init = kind == "class" and tp.__init__ is object.__init__
+    plain_init = kind == "class" and tp.__init__ is object.__init__  # type: ignore[misc]
     name = tp.__name__
 
     if kind == "typeddict" or fa:  # responses build plain dicts keyed by alias
@@ -587,7 +589,7 @@ def _struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validat
     elif plain_init:
 
         def construct(kwargs: dict[str, Any]) -> Any:
-            obj = tp.__new__(tp)
+            obj: Any = object.__new__(tp)
             obj.__dict__.update(kwargs)
             return obj
 
@@ -612,7 +614,7 @@ def _struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validat
             else:
                 fail("type_error", f"Expected an object ({name})", value)
         kwargs = {}
-        errors = None
+        errors: list[ErrorEntry] | None = None
         for fname, key, fast, val, required, default, factory in specs:
             raw = value.get(key, MISSING)
             if raw is MISSING:
