@@ -98,7 +98,9 @@ class QueryParams(ImmutableMultiDict):
         if isinstance(items, bytes):
             items = items.decode("latin-1")
         if isinstance(items, str):
-            super().__init__(parse_qsl(items, keep_blank_values=True))
+            pairs = _parse_query(items)
+            self._list = pairs
+            self._dict = dict(pairs)
         else:
             super().__init__(items)
             self._list = [(str(k), str(v)) for k, v in self._list]
@@ -106,6 +108,18 @@ class QueryParams(ImmutableMultiDict):
 
     def __str__(self) -> str:
         return urlencode(self._list)
+
+
+def _parse_query(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)`` with a fast path for plain strings."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            pairs.append((key, value))
+    return pairs
 
 
 class Headers(Mapping[str, str]):
@@ -123,16 +137,16 @@ class Headers(Mapping[str, str]):
         raw: RawHeaders | None = None,
         scope: Scope | None = None,
     ) -> None:
-        if headers is not None:
-            if raw is not None or scope is not None:
+        if raw is not None:
+            if headers is not None or scope is not None:
                 raise TypeError("Give only one of 'headers', 'raw' or 'scope'")
-            self._list: RawHeaders = [
-                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
-            ]
-        elif raw is not None:
+            self._list: RawHeaders = raw
+        elif headers is not None:
             if scope is not None:
                 raise TypeError("Give only one of 'headers', 'raw' or 'scope'")
-            self._list = raw
+            self._list = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            ]
         elif scope is not None:
             self._list = scope["headers"]
         else:

@@ -141,3 +141,12 @@ def test_state_and_address() -> None:
         del state.user
     addr = Address("1.2.3.4", 80)
     assert addr.host == "1.2.3.4" and addr.port == 80 and tuple(addr) == ("1.2.3.4", 80)
+
+
+@pytest.mark.parametrize(
+    "query", ["a=1&a=2&b=&c", "&&a==b&", "x=1;y=2", "", "=v", "a=%20+&b=%zz", "k=v&k2", "é=ü"]
+)
+def test_query_fast_path_matches_parse_qsl(query: str) -> None:
+    from urllib.parse import parse_qsl
+
+    assert QueryParams(query).multi_items() == parse_qsl(query, keep_blank_values=True)
