@@ -13,6 +13,7 @@ from covet.db.sql.nodes import Case, Cast, Column, Expr, In, Insert, Param, Tabl
 from covet.orm.exceptions import FieldError
 from covet.orm.expressions import Expression
 from covet.orm.loading import db_for
+from covet.orm.schema import validate_fields
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
@@ -82,15 +83,17 @@ async def save_instance(
         return
     if obj.pk is None:
         raise ValueError(f"cannot update a {model.__name__} without a primary key")
-    if validate:
-        obj.validate()
     if update_fields is None:
         fields = [f for f in meta.fields if not f.primary_key]
+        if validate:
+            obj.validate()
     else:
         fields = [meta.get_field(n) for n in update_fields]
         for f in fields:
             if f.is_m2m or f.primary_key:
                 raise FieldError(f"update_fields cannot include {f.name!r}")
+        if validate:
+            validate_fields(obj, fields)
     if not fields:
         return
     dialect = db.dialect
@@ -216,29 +219,42 @@ async def bulk_update(
     for obj in objs:
         if obj.pk is None:
             raise ValueError("bulk_update() needs saved objects")
-        obj.validate()
+        validate_fields(obj, fields)
     dialect = db.dialect
     per_row = 2 * len(fields) + 1
     size = max(1, min(batch_size or 500, getattr(dialect, "max_params", 999) // per_row))
-    table = Table(meta.table)
-    pk_col = Column(meta.pk.column, table)
+    pk = meta.pk
+    to_db = dialect.to_db
     total = 0
     for start in range(0, len(objs), size):
         batch = objs[start : start + size]
-        sets: dict[str, Any] = {}
+        sql = _bulk_update_sql(model, fields, len(batch), dialect)
+        pks = [to_db(o.pk, pk.kind) for o in batch]
+        params: list[Any] = []
         for f in fields:
-            whens = [
-                (
-                    pk_col == Param(o.pk, meta.pk.kind),
-                    _typed_param(o.__dict__.get(f.attname), f, dialect),
-                )
-                for o in batch
-            ]
-            sets[f.column] = Case(whens, default=Column(f.column, table))
-        node = Update(table, sets, In(pk_col, [Param(o.pk, meta.pk.kind) for o in batch]))
-        sql, params = Compiler(dialect).compile(node)
+            for o, key in zip(batch, pks, strict=True):
+                params.append(key)
+                params.append(to_db(o.__dict__.get(f.attname), f.kind))
+        params.extend(pks)
         total += int(await db.execute(sql, params))
     return total
+
+
+def _bulk_update_sql(model: type[Model], fields: list[Any], rows: int, dialect: Any) -> str:
+    """``UPDATE t SET c = CASE WHEN pk = ? THEN ? ... ELSE c END WHERE pk IN (...)`` (cached)."""
+    meta = model._meta
+    key = ("bulk_update", dialect.name, tuple(f.name for f in fields), rows)
+    sql = meta.cache.get(key)
+    if sql is None:
+        table = Table(meta.table)
+        pk_col = Column(meta.pk.column, table)
+        sets: dict[str, Any] = {}
+        for f in fields:
+            whens = [(pk_col == Param(None), _typed_param(None, f, dialect)) for _ in range(rows)]
+            sets[f.column] = Case(whens, default=Column(f.column, table))
+        node = Update(table, sets, In(pk_col, [Param(None) for _ in range(rows)]))
+        sql = meta.cache[key] = Compiler(dialect).compile(node)[0]
+    return sql  # type: ignore[no-any-return]
 
 
 def _typed_param(value: Any, field: Any, dialect: Any) -> Expr:

@@ -29,6 +29,7 @@ __all__ = (
     "instance_to_dict",
     "json_schema",
     "validate_data",
+    "validate_fields",
     "validate_instance",
 )
 
@@ -264,6 +265,20 @@ def validate_instance(obj: Model) -> None:
             continue
         if cleaned is not value and f.kind in ("float", "decimal", "enum", "uuid", "bytes"):
             d[f.attname] = cleaned
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_fields(obj: Model, fields: list[Field]) -> None:
+    """Check only ``fields`` of ``obj`` (bulk_update, save(update_fields=...))."""
+    errors = []
+    d = obj.__dict__
+    for f in fields:
+        value = d.get(f.attname)
+        try:
+            _clean(f, value, from_json=False)
+        except _Invalid as exc:
+            errors.append(_entry("", f.name, exc, value))
     if errors:
         raise ValidationError(errors)
 
