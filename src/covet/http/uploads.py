@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from tempfile import SpooledTemporaryFile
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from covet.concurrency import run_in_threadpool
+from covet.http._multidict import ImmutableMultiDict
 
 if TYPE_CHECKING:
     from covet.http.datastructures import Headers
@@ -92,14 +93,14 @@ class UploadFile:
         )
 
 
-class FormData:
+class FormData(ImmutableMultiDict):
     """Parsed form fields: a multi-dict of ``str`` and ``UploadFile`` values.
 
     ``form[name]`` is the last value, ``form.getlist(name)`` all of them. Close it (or use
     ``async with request.form() as form``) to release uploaded files.
     """
 
-    __slots__ = ("_dict", "_list")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -107,59 +108,17 @@ class FormData:
         | Iterable[tuple[str, str | UploadFile]]
         | None = None,
     ) -> None:
-        if items is None:
-            pairs: list[tuple[str, str | UploadFile]] = []
-        elif isinstance(items, Mapping):
-            pairs = list(items.items())
-        else:
-            pairs = list(items)
-        self._list = pairs
-        self._dict: dict[str, str | UploadFile] = dict(pairs)
-
-    def __getitem__(self, key: str) -> str | UploadFile:
-        return self._dict[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._dict.get(key, default)
-
-    def getlist(self, key: str) -> list[str | UploadFile]:
-        """Every value for ``key`` in order."""
-        return [v for k, v in self._list if k == key]
-
-    def multi_items(self) -> list[tuple[str, str | UploadFile]]:
-        """Every ``(name, value)`` pair in order."""
-        return list(self._list)
-
-    def keys(self) -> list[str]:
-        return list(self._dict)
-
-    def values(self) -> list[str | UploadFile]:
-        return list(self._dict.values())
-
-    def items(self) -> list[tuple[str, str | UploadFile]]:
-        return list(self._dict.items())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._dict
-
-    def __iter__(self) -> Any:
-        return iter(self._dict)
-
-    def __len__(self) -> int:
-        return len(self._dict)
+        super().__init__(items)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FormData):
             return NotImplemented
         return self._list == other._list
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     async def close(self) -> None:
         """Close every uploaded file in the form."""
         for _, value in self._list:
             if isinstance(value, UploadFile):
                 await value.close()
-
-    def __repr__(self) -> str:
-        return f"FormData({self._list!r})"
