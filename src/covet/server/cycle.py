@@ -197,10 +197,17 @@ class RequestResponseCycle:
         elif kind == "http.response.start":
             if self.response_started:
                 raise RuntimeError("'http.response.start' sent twice")
+            headers = message.get("headers", ())
+            for name, value in headers:
+                if (
+                    HEADER_NAME.fullmatch(name) is None
+                    or HEADER_VALUE_BAD.search(value) is not None
+                ):
+                    raise RuntimeError(f"Invalid response header {name!r}: {value!r}")
             self.response_started = True
             self.expect_continue = False
             self.status = message["status"]
-            self._pending_headers = message.get("headers", ())
+            self._pending_headers = headers
         else:
             raise RuntimeError(f"Unexpected ASGI message type {kind!r} for an HTTP request")
 
@@ -272,8 +279,6 @@ class RequestResponseCycle:
         add_date = True
         add_server = True
         for name, value in self._pending_headers:
-            if HEADER_NAME.fullmatch(name) is None or HEADER_VALUE_BAD.search(value) is not None:
-                raise RuntimeError(f"Invalid response header {name!r}: {value!r}")
             lname = name.lower()
             if lname == b"content-length":
                 self._expected_length = int(value)
@@ -302,12 +307,8 @@ class RequestResponseCycle:
                 append(b"transfer-encoding: chunked\r\n")
             else:
                 self.keep_alive = False
-        if (
-            self.keep_alive
-            and not self.complete
-            and self.head.expect_continue
-            and self.expect_continue
-        ):
+        if not self.complete and not more_body:
+            # The request body was not read: the connection cannot be reused.
             self.keep_alive = False
         if protocol.state.shutting_down:
             self.keep_alive = False
