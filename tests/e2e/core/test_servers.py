@@ -9,92 +9,27 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+
+from support.servers import SERVERS, serve, server_available
 
 httpx = pytest.importorskip("httpx")
 websockets = pytest.importorskip("websockets")
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
 APP = "tests.e2e.core.core_app:app"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _command(server: str, port: int) -> list[str]:
-    if server == "builtin":
-        return [sys.executable, "-m", "covet.cli.main", "run", APP, "--host", "127.0.0.1",
-                "--port", str(port), "--server", "builtin", "--log-level", "warning"]
-    if server == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
-                "--log-level", "warning"]
-    if server == "hypercorn":
-        return [sys.executable, "-m", "hypercorn", APP, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-    granian = shutil.which("granian") or str(Path(sys.executable).parent / "granian")
-    return [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--no-access-log", APP]
-
-
-def _available(server: str) -> bool:
-    if server == "builtin":
-        try:
-            import covet.cli.main  # noqa: F401
-            import covet.server  # noqa: F401
-        except ImportError:
-            return False
-        return True
-    if server == "granian":
-        return bool(shutil.which("granian") or (Path(sys.executable).parent / "granian").exists())
-    import importlib.util
-
-    return importlib.util.find_spec(server) is not None
-
-
-@pytest.fixture(params=["builtin", "uvicorn", "hypercorn", "granian"], scope="module")
+@pytest.fixture(params=SERVERS, scope="module")
 def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
     server = request.param
-    if not _available(server):
+    if not server_available(server):
         if os.environ.get("CI", "").lower() in ("1", "true"):
             pytest.fail(f"{server} is not installed")
         pytest.skip(f"{server} is not installed")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    proc = subprocess.Popen(_command(server, port), cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            pytest.fail(f"{server} exited early:\n{out[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"{server} did not start listening on {port}")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serve(APP, server=server) as url:
+        yield url
 
 
 pytestmark = pytest.mark.e2e

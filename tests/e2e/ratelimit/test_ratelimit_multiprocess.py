@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,75 +9,34 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.servers import serve
+
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.redis]
 
 HERE = Path(__file__).parent
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} did not become healthy in time")
+        time.sleep(0.05)
 
 
 @pytest.fixture
 def two_servers(redis_url: str, redis_prefix: str) -> Iterator[list[str]]:
-    env = {
-        **os.environ,
-        "RL_LIMIT": "5/minute",
-        "RL_REDIS_URL": redis_url,
-        "RL_PREFIX": redis_prefix,
-        "PYTHONPATH": str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    ports = [_port(), _port()]
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "ratelimit_e2e_app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--lifespan",
-                "on",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        deadline = time.monotonic() + 20
-        for url, proc in zip(urls, procs, strict=True):
-            while True:
-                if proc.poll() is not None:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"server exited early: {out}")
-                try:
-                    if httpx.get(url + "/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail("server did not start in time")
-                time.sleep(0.05)
-        yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    env = {"RL_LIMIT": "5/minute", "RL_REDIS_URL": redis_url, "RL_PREFIX": redis_prefix}
+    with serve("ratelimit_e2e_app:app", pythonpath=[HERE], env=env) as a, \
+            serve("ratelimit_e2e_app:app", pythonpath=[HERE], env=env) as b:
+        for url in (a, b):
+            _wait_healthy(url)
+        yield [a, b]
 
 
 def test_one_limit_across_two_processes(two_servers: list[str]) -> None:

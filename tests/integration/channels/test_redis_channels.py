@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from covet.websockets.redis_channels import RedisChannels
+from support.servers import serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 async def test_two_instances_share_rooms(redis_url: str, redis_prefix: str) -> None:
@@ -45,7 +40,7 @@ async def test_unreachable_redis_fails_clearly() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     channels = RedisChannels(f"redis://127.0.0.1:{port}/0")
-    with pytest.raises(Exception, match="(?i)connect"):
+    with pytest.raises(Exception, match=r"(?i)connect"):
         await channels.start()
 
 
@@ -65,40 +60,19 @@ async def chat(ws: WebSocket, room: str) -> None:
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.e2e
 def test_two_server_processes_one_room(redis_url: str, redis_prefix: str, tmp_path: Path) -> None:
     websockets = pytest.importorskip("websockets")
     (tmp_path / "chat_app.py").write_text(APP)
-    env = {**os.environ, "REDIS_URL": redis_url, "PREFIX": redis_prefix,
-           "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT / 'src'}"}
-    ports = [_free_port(), _free_port()]
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "uvicorn", "chat_app:app", "--port", str(p), "--log-level", "warning"],
-                         cwd=tmp_path, env=env)
-        for p in ports
-    ]
-    try:
-        for port in ports:
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.1)
+    env = {"REDIS_URL": redis_url, "PREFIX": redis_prefix}
+    with serve("chat_app:app", cwd=tmp_path, pythonpath=[tmp_path], env=env) as one, \
+            serve("chat_app:app", cwd=tmp_path, pythonpath=[tmp_path], env=env) as two:
 
         async def run() -> None:
             import json
 
-            async with websockets.connect(f"ws://127.0.0.1:{ports[0]}/ws/lobby") as a, \
-                    websockets.connect(f"ws://127.0.0.1:{ports[1]}/ws/lobby") as b:
+            async with websockets.connect(one.replace("http", "ws") + "/ws/lobby") as a, \
+                    websockets.connect(two.replace("http", "ws") + "/ws/lobby") as b:
                 assert json.loads(await a.recv()) == {"joined": "lobby"}
                 assert json.loads(await b.recv()) == {"joined": "lobby"}
                 await asyncio.sleep(0.1)
@@ -107,7 +81,3 @@ def test_two_server_processes_one_room(redis_url: str, redis_prefix: str, tmp_pa
                 assert json.loads(await asyncio.wait_for(a.recv(), 5)) == {"from": "process one"}
 
         asyncio.run(run())
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(10)
