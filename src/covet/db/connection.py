@@ -78,12 +78,21 @@ class Connection:
                 "(MySQL streams exclusively): use fetch_all() or another connection"
             )
         async with self._lock:
+            raw = self._raw
+            if raw.broken:
+                raise ConnectionLost(
+                    "the connection was lost or left in an unknown state; it will be replaced"
+                )
             try:
-                return await getattr(self._raw, method)(*args)
+                return await getattr(raw, method)(*args)
             except DatabaseError as exc:
                 if isinstance(exc, ConnectionLost):
                     self._pool.note_failure()
                 raise self._database._scrub(exc) from exc.__cause__
+            except asyncio.CancelledError:
+                if not raw.cancel_safe:
+                    raw.broken = True
+                raise
 
     async def execute(self, sql: str, params: Params = None) -> int:
         """Run one statement; the number of rows affected."""
@@ -165,8 +174,8 @@ class Connection:
         """Return the connection to its pool (an open transaction is rolled back)."""
         if self._released:
             return
-        discard = False
-        if self._tx_depth:
+        discard = self._raw.broken
+        if self._tx_depth and not discard:
             try:
                 async with self._lock:
                     await self._raw.execute("ROLLBACK", None)

@@ -356,8 +356,8 @@ class Database:
                 pool.release(raw, discard=raw.broken)
                 raise self._scrub(exc) from exc.__cause__
             except BaseException:
-                # cancelled mid-protocol: the connection's state is unknown
-                pool.release(raw, discard=True)
+                # cancelled mid-protocol: keep the connection only if the driver says so
+                pool.release(raw, discard=not raw.cancel_safe)
                 raise
             pool.release(raw)
             return result

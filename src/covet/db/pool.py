@@ -116,7 +116,10 @@ class Pool:
         if self._closed:
             raise InterfaceError(f"the connection pool {self.label} is closed")
         try:
-            await asyncio.wait_for(self._slots.acquire(), self.acquire_timeout)
+            if self._slots.locked():
+                await asyncio.wait_for(self._slots.acquire(), self.acquire_timeout)
+            else:
+                await self._slots.acquire()  # free slot: no timer task needed
         except asyncio.TimeoutError:
             self.stats.timeouts += 1
             raise PoolTimeout(

@@ -152,3 +152,32 @@ async def test_mariadb_recovers_after_kill(mysql_url: str) -> None:
     finally:
         db.unregister()
         admin.unregister()
+
+
+async def test_cancelled_queries_do_not_leak_or_poison_connections(db: Database) -> None:
+    if db.dialect.name == "sqlite":
+        pytest.skip("SQLite calls finish on their thread; there is no server-side sleep")
+    sleep = "SELECT pg_sleep(5)" if db.dialect.name == "postgresql" else "SELECT SLEEP(5)"
+
+    task = asyncio.create_task(db.fetch_val(sleep))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert db.primary_pool.in_use == 0
+
+    async def in_transaction() -> None:
+        async with db.transaction():
+            await db.fetch_val(sleep)
+
+    task = asyncio.create_task(in_transaction())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert db.primary_pool.in_use == 0
+    # every later query runs on a clean connection
+    for _ in range(5):
+        assert await db.fetch_val("SELECT 7") == 7
+    async with db.transaction():
+        assert await db.fetch_val("SELECT 8") == 8

@@ -31,6 +31,9 @@ class DriverConnection(abc.ABC):
     #: True when ``iterate`` occupies the connection until the stream ends (MySQL's
     #: unbuffered cursors); otherwise other queries may run between fetched chunks
     streams_exclusively: bool = False
+    #: True when a query cancelled mid-way leaves the connection usable (asyncpg cancels
+    #: server-side; SQLite's thread finishes the call); else it is discarded
+    cancel_safe: bool = True
 
     @abc.abstractmethod
     async def execute(self, sql: str, params: Params) -> int:

@@ -78,6 +78,7 @@ class MySQLConnection(DriverConnection):
     """An asyncmy (or aiomysql) connection."""
 
     streams_exclusively = True
+    cancel_safe = False
 
     def __init__(self, conn: Any, driver: _Driver) -> None:
         super().__init__()

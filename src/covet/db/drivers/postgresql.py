@@ -36,6 +36,8 @@ def _rowcount(status: str) -> int:
 class PostgreSQLConnection(DriverConnection):
     """An ``asyncpg.Connection``."""
 
+    cancel_safe = False  # a cancelled query may still be winding down server-side
+
     def __init__(self, conn: Any) -> None:
         super().__init__()
         self._conn = conn
