@@ -16,7 +16,6 @@ import dataclasses
 import datetime
 import decimal
 import enum
-import inspect
 import ipaddress
 import pathlib
 import re
@@ -28,18 +27,35 @@ from typing import Any, Literal
 
 from covet.openapi._constraints import apply_constraints, constraints_from_metadata
 from covet.openapi._external import external_schema, is_external
+from covet.openapi._typeutils import (
+    NAME_OK,
+    OPTIONAL,
+    class_doc,
+    enum_schema,
+    factory_default,
+    is_namedtuple,
+    is_plain_class,
+    is_typeddict,
+    is_upload_file,
+    jsonable_default,
+    names_for,
+    resolve_refs,
+    strip_qualifiers,
+    substituted_hints,
+    title_of,
+    type_hints,
+    unwrap_alias,
+    with_keyword,
+)
 
-__all__ = ("REF_PREFIX", "SchemaMode", "SchemaRegistry", "jsonable_default")
+__all__ = ("REF_PREFIX", "SchemaMode", "SchemaRegistry", "jsonable_default", "resolve_refs")
 
 REF_PREFIX = "#/components/schemas/"
 SchemaMode = Literal["validation", "serialization"]
 
 # Placeholders stand for component names until ``components()`` settles them.
 _PLACEHOLDER = "__covet_ref__:"
-_NAME_OK = re.compile(r"[^A-Za-z0-9._-]")
-
 _NO_DEFAULT = object()  # the field is required
-_OPTIONAL = object()  # the field may be omitted, but no default can be shown
 
 _SIMPLE: dict[Any, dict[str, Any]] = {
     str: {"type": "string"},
@@ -69,98 +85,12 @@ _SETS = {set, frozenset, cabc.Set, cabc.MutableSet}
 _MAPPINGS = {dict, cabc.Mapping, cabc.MutableMapping}
 
 
-def _is_upload_file(tp: Any) -> bool:
-    return (
-        isinstance(tp, type)
-        and tp.__name__ == "UploadFile"
-        and any(base.__module__.startswith(("covet.", "starlette.")) for base in tp.__mro__)
-    )
-
-
-def jsonable_default(value: Any) -> Any:
-    """Return ``value`` as JSON data for a ``default``, or raise ``ValueError``."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError("non-finite float")
-        return value
-    if isinstance(value, enum.Enum):
-        return jsonable_default(value.value)
-    if isinstance(value, decimal.Decimal):
-        return jsonable_default(float(value))
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable_default(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise ValueError("non-string key")
-        return {k: jsonable_default(v) for k, v in value.items()}
-    raise ValueError(f"{type(value).__name__} default is not representable in JSON")
-
-
-def _json_type(value: Any) -> str | None:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return None
-
-
-def _enum_schema(values: list[Any]) -> dict[str, Any]:
-    """``enum`` (or ``const``) with a ``type`` when all values share one."""
-    kinds = sorted({t for t in map(_json_type, values) if t is not None})
-    schema: dict[str, Any] = {"const": values[0]} if len(values) == 1 else {"enum": values}
-    if len(kinds) == 1 and all(_json_type(v) is not None for v in values):
-        schema["type"] = kinds[0]
-    elif set(kinds) == {"integer", "number"}:
-        schema["type"] = "number"
-    return schema
-
-
-def _class_doc(cls: type) -> str | None:
-    doc = cls.__dict__.get("__doc__")
-    if not doc:
-        return None
-    doc = inspect.cleandoc(doc)
-    # dataclasses and NamedTuples invent a signature-like docstring: not a description.
-    if doc.startswith(f"{cls.__name__}(") or doc.startswith("dict() -> new empty dictionary"):
-        return None
-    return doc
-
-
-def _is_typeddict(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__required_keys__")
-
-
-def _is_namedtuple(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields")
-
-
-def _is_plain_class(tp: Any) -> bool:
-    """A user class that declares its fields with annotations (and nothing else special)."""
-    if not isinstance(tp, type) or tp.__module__ in ("builtins", "typing", "collections.abc"):
-        return False
-    if issubclass(tp, BaseException | enum.Enum):
-        return False
-    return any("__annotations__" in vars(base) for base in tp.__mro__[:-1])
-
-
-def _type_hints(tp: Any) -> dict[str, Any]:
+def _hashable(value: Any) -> bool:
     try:
-        return typing.get_type_hints(tp, include_extras=True)
-    except Exception as exc:  # unresolvable forward reference: a programming error
-        raise TypeError(f"cannot resolve the annotations of {tp!r}: {exc}") from exc
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 class SchemaRegistry:
@@ -273,31 +203,33 @@ class SchemaRegistry:
             key = f"{len(self._keys)}"
             self._keys[ident] = key
             self._owner[key], self._modes[key] = ident[0], mode
-            short = _NAME_OK.sub("_", name)
+            short = NAME_OK.sub("_", name)
             module = getattr(obj, "__module__", "") or ""
-            self._wanted[key] = (short, _NAME_OK.sub("_", f"{module}.{short}" if module else short))
+            self._wanted[key] = (short, NAME_OK.sub("_", f"{module}.{short}" if module else short))
             self._schemas[key] = schema
         return {"$ref": _PLACEHOLDER + key}
 
     # -- the walk -----------------------------------------------------------------------
 
     def _schema(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
-        tp = type(None) if tp is None else _unwrap_alias(tp)
+        tp = type(None) if tp is None else unwrap_alias(tp)
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             base, *metadata = typing.get_args(tp)
             inner = dict(self._schema(base, mode))
             return apply_constraints(inner, constraints_from_metadata(metadata))
-        if tp in _SIMPLE:
-            return dict(_SIMPLE[tp])
+        hashable = _hashable(tp)
+        simple = _SIMPLE.get(tp) if hashable else None
+        if simple is not None:
+            return dict(simple)
         if origin is typing.Literal:
             values = [v.value if isinstance(v, enum.Enum) else v for v in typing.get_args(tp)]
-            return _enum_schema(values)
+            return enum_schema(values)
         if origin in (typing.Union, types.UnionType):
             return self._union(typing.get_args(tp), mode)
         if origin is not None and (origin in _ARRAYS or origin in _SETS or origin is tuple):
             return self._array(origin, typing.get_args(tp), mode)
-        if origin in _MAPPINGS or tp in _MAPPINGS:
+        if origin in _MAPPINGS or (hashable and tp in _MAPPINGS):
             args = typing.get_args(tp)
             value = self._schema(args[1], mode) if len(args) == 2 else {}
             schema: dict[str, Any] = {"type": "object"}
@@ -308,9 +240,9 @@ class SchemaRegistry:
             if key_schema and key_schema.get("type") == "string" and len(key_schema) > 1:
                 schema["propertyNames"] = key_schema
             return schema
-        if tp in _ARRAYS or tp in _SETS or tp is tuple:
+        if hashable and (tp in _ARRAYS or tp in _SETS or tp is tuple):
             return self._array(tp, (), mode)
-        if _is_upload_file(tp):
+        if is_upload_file(tp):
             return {"type": "string", "format": "binary"}
         if isinstance(tp, typing.TypeVar):
             if tp.__bound__ is not None:
@@ -325,11 +257,11 @@ class SchemaRegistry:
         target = origin if origin is not None else tp
         if dataclasses.is_dataclass(target) and isinstance(target, type):
             return self._ref(tp, mode, lambda: self._dataclass(tp, mode))
-        if _is_typeddict(target):
+        if is_typeddict(target):
             return self._ref(tp, mode, lambda: self._typeddict(tp, mode))
-        if _is_namedtuple(target):
+        if is_namedtuple(target):
             return self._ref(tp, mode, lambda: self._namedtuple(tp, mode))
-        if _is_plain_class(target):
+        if is_plain_class(target):
             return self._ref(tp, mode, lambda: self._plain_class(tp, mode))
         if isinstance(tp, type):
             for base, schema in _SIMPLE.items():  # subclasses of str, int, datetime...
@@ -384,7 +316,7 @@ class SchemaRegistry:
             key = f"{len(self._keys)}"
             self._keys[ident] = key
             self._owner[key], self._modes[key] = tp, mode
-            self._wanted[key] = _names_for(tp)
+            self._wanted[key] = names_for(tp)
             self._schemas[key] = {}  # reserve: recursive references resolve to this key
             self._schemas[key] = build()
         return {"$ref": _PLACEHOLDER + key}
@@ -393,8 +325,8 @@ class SchemaRegistry:
 
     def _enum(self, tp: type[enum.Enum]) -> dict[str, Any]:
         schema: dict[str, Any] = {"title": tp.__name__}
-        schema.update(_enum_schema([m.value for m in tp]))
-        doc = _class_doc(tp)
+        schema.update(enum_schema([m.value for m in tp]))
+        doc = class_doc(tp)
         if doc and doc != "An enumeration.":
             schema["description"] = doc
         return schema
@@ -414,26 +346,26 @@ class SchemaRegistry:
             prop = apply_constraints(prop, constraints_from_metadata([metadata]))
             for key in ("title", "description", "examples", "deprecated", "readOnly", "writeOnly"):
                 if key in metadata:
-                    prop = _annotate(prop, key, metadata[key])
+                    prop = with_keyword(prop, key, metadata[key])
             if default is _NO_DEFAULT:
                 required.append(name)
-            elif default is not _OPTIONAL:
+            elif default is not OPTIONAL:
                 try:
-                    prop = _annotate(prop, "default", jsonable_default(default))
+                    prop = with_keyword(prop, "default", jsonable_default(default))
                 except ValueError:
                     pass  # a default the document cannot show is simply left out
             props[name] = prop
-        schema: dict[str, Any] = {"type": "object", "title": _title(tp), "properties": props}
+        schema: dict[str, Any] = {"type": "object", "title": title_of(tp), "properties": props}
         if required:
             schema["required"] = required
-        doc = _class_doc(origin)
+        doc = class_doc(origin)
         if doc:
             schema["description"] = doc
         return schema
 
     def _dataclass(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
         origin = typing.get_origin(tp) or tp
-        hints = _substituted_hints(tp)
+        hints = substituted_hints(tp)
 
         def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
             for f in dataclasses.fields(origin):
@@ -442,7 +374,7 @@ class SchemaRegistry:
                 if f.default is not dataclasses.MISSING:
                     default: Any = f.default
                 elif f.default_factory is not dataclasses.MISSING:
-                    default = _factory_default(f.default_factory)
+                    default = factory_default(f.default_factory)
                 else:
                     default = _NO_DEFAULT
                 yield f.name, hints.get(f.name, f.type), default, f.metadata
@@ -451,7 +383,7 @@ class SchemaRegistry:
 
     def _typeddict(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
         origin = typing.get_origin(tp) or tp
-        hints = _substituted_hints(tp)
+        hints = substituted_hints(tp)
         required_keys = origin.__required_keys__
 
         def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
@@ -465,22 +397,22 @@ class SchemaRegistry:
                     required = True
                 else:
                     required = name in required_keys
-                annotation = _strip_qualifiers(annotation)
-                default = _NO_DEFAULT if required else _OPTIONAL
+                annotation = strip_qualifiers(annotation)
+                default = _NO_DEFAULT if required else OPTIONAL
                 yield name, annotation, default, {}
 
         return self._object(tp, fields(), mode)
 
     def _namedtuple(self, tp: type, mode: SchemaMode) -> dict[str, Any]:
-        hints = _type_hints(tp)
+        hints = type_hints(tp)
         defaults = getattr(tp, "_field_defaults", {})
         items = []
         for name in tp._fields:  # type: ignore[attr-defined]
             item = dict(self._schema(hints.get(name, Any), mode))
-            item = _annotate(item, "title", name)
+            item = with_keyword(item, "title", name)
             if name in defaults:
                 try:
-                    item = _annotate(item, "default", jsonable_default(defaults[name]))
+                    item = with_keyword(item, "default", jsonable_default(defaults[name]))
                 except ValueError:
                     pass
             items.append(item)
@@ -491,7 +423,7 @@ class SchemaRegistry:
 
     def _plain_class(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
         origin = typing.get_origin(tp) or tp
-        hints = _substituted_hints(tp)
+        hints = substituted_hints(tp)
 
         def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
             for name, annotation in hints.items():
@@ -503,108 +435,3 @@ class SchemaRegistry:
                 yield name, annotation, default, {}
 
         return self._object(tp, fields(), mode)
-
-
-def _annotate(schema: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    """Add a keyword next to a ``$ref`` (allowed in 2020-12) or into the schema."""
-    out = dict(schema)
-    out[key] = value
-    return out
-
-
-def _factory_default(factory: Callable[[], Any]) -> Any:
-    """Defaults made by ``list``/``dict``/... are shown; other factories just make it optional."""
-    if factory in (list, dict, tuple):
-        return factory()
-    if factory in (set, frozenset):
-        return []
-    return _OPTIONAL
-
-
-def _unwrap_alias(tp: Any) -> Any:
-    while True:
-        if isinstance(tp, str):
-            raise TypeError(f"unresolved forward reference {tp!r}")
-        if isinstance(tp, typing.ForwardRef):
-            raise TypeError(f"unresolved forward reference {tp.__forward_arg__!r}")
-        supertype = getattr(tp, "__supertype__", None)  # typing.NewType
-        if supertype is not None and callable(tp):
-            tp = supertype
-            continue
-        value = getattr(tp, "__value__", None)  # PEP 695 type aliases (3.12+)
-        if value is not None and type(tp).__name__ == "TypeAliasType":
-            tp = value
-            continue
-        return tp
-
-
-def _strip_qualifiers(annotation: Any) -> Any:
-    """Remove TypedDict's Required/NotRequired/ReadOnly wrappers."""
-    qualifiers = {getattr(typing, n, None) for n in ("Required", "NotRequired", "ReadOnly")}
-    qualifiers.discard(None)
-    while typing.get_origin(annotation) in qualifiers:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
-
-
-def _substituted_hints(tp: Any) -> dict[str, Any]:
-    """Type hints of a (possibly parametrised generic) class with its TypeVars filled."""
-    origin = typing.get_origin(tp)
-    if origin is None:
-        return _type_hints(tp)
-    hints = _type_hints(origin)
-    params = getattr(origin, "__parameters__", ())
-    mapping = dict(zip(params, typing.get_args(tp), strict=False))
-    return {name: _substitute(h, mapping) for name, h in hints.items()}
-
-
-def _substitute(annotation: Any, mapping: Mapping[Any, Any]) -> Any:
-    if isinstance(annotation, typing.TypeVar):
-        return mapping.get(annotation, annotation)
-    params = getattr(annotation, "__parameters__", ())
-    if params and any(p in mapping for p in params):
-        return annotation[tuple(mapping.get(p, p) for p in params)]
-    return annotation
-
-
-def _title(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin is None:
-        return str(tp.__name__)
-    args = "_".join(_arg_name(a) for a in typing.get_args(tp))
-    return f"{origin.__name__}_{args}_"
-
-
-def _arg_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin is not None:
-        inner = "_".join(_arg_name(a) for a in typing.get_args(tp))
-        return f"{getattr(origin, '__name__', 'T')}_{inner}_"
-    return _NAME_OK.sub("_", getattr(tp, "__name__", None) or str(tp))
-
-
-def _names_for(tp: Any) -> tuple[str, str]:
-    """(short name, qualified name) candidates for a component."""
-    origin = typing.get_origin(tp) or tp
-    short = _NAME_OK.sub("_", _title(tp))
-    module = getattr(origin, "__module__", "") or ""
-    qualname = getattr(origin, "__qualname__", origin.__name__).replace(".<locals>.", ".")
-    qualified = f"{module}.{qualname}" if module else qualname
-    if typing.get_origin(tp) is not None:
-        qualified = f"{qualified}.{short}"
-    return short, _NAME_OK.sub("_", qualified)
-
-
-def resolve_refs(node: Any, refs: Mapping[str, str]) -> Any:
-    """Replace ``$ref`` placeholders in a schema tree by their settled references."""
-    if isinstance(node, dict):
-        out = {}
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value in refs:
-                out[key] = refs[value]
-            else:
-                out[key] = resolve_refs(value, refs)
-        return out
-    if isinstance(node, list):
-        return [resolve_refs(v, refs) for v in node]
-    return node

@@ -381,6 +381,10 @@ def test_names_do_not_depend_on_order() -> None:
 def test_unresolvable_type_is_a_clear_error() -> None:
     with pytest.raises(TypeError, match="cannot build a JSON Schema"):
         SchemaRegistry().schema_for(sys)
+    with pytest.raises(TypeError, match="cannot build a JSON Schema"):
+        SchemaRegistry().schema_for({"not": "a type"})
+    with pytest.raises(TypeError, match="unresolved forward reference"):
+        SchemaRegistry().schema_for("Item")
 
     @dataclasses.dataclass
     class Broken:
