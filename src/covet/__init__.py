@@ -46,7 +46,7 @@ _EXPORTS = {
 
 __all__ = tuple(sorted(_EXPORTS))
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
     from covet import status
     from covet.app import Covet
     from covet.background import BackgroundTask, BackgroundTasks

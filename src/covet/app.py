@@ -21,7 +21,7 @@ from covet.http.datastructures import State
 from covet.http.limits import DEFAULT_LIMITS, Limits
 from covet.http.request import Request
 from covet.http.response import RedirectResponse, Response
-from covet.routing import Route, RouteTable, Router, WebSocketRoute
+from covet.routing import Route, Router, RouteTable, WebSocketRoute
 from covet.websockets.channels import Channels, MemoryChannels
 
 __all__ = ("Covet",)

@@ -7,7 +7,6 @@ standard library alone.
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 import venv
 from pathlib import Path

@@ -8,7 +8,6 @@ See ``docs/orm.md``.
 from __future__ import annotations
 
 from covet.db.database import register_schema_manager
-from covet.db.database import register_schema_manager
 from covet.orm.base import Model, get_model
 from covet.orm.ddl import create_all, drop_all
 from covet.orm.exceptions import FieldError, ProtectedError, RelationNotLoaded
@@ -18,8 +17,6 @@ from covet.orm.manager import Manager
 from covet.orm.query import QuerySet
 from covet.orm.relations import ForeignKey, ManyToMany, OneToOne
 from covet.orm.schema import SchemaObject
-
-register_schema_manager(create_all, drop_all)
 
 register_schema_manager(create_all, drop_all)
 

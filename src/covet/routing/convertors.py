@@ -101,7 +101,7 @@ class FloatConvertor(Convertor):
         value = float(value)
         if value < 0 or not math.isfinite(value):
             raise ValueError("path floats must be finite and non-negative")
-        return ("%0.10f" % value).rstrip("0").rstrip(".")
+        return f"{value:.10f}".rstrip("0").rstrip(".")
 
 
 class UUIDConvertor(Convertor):

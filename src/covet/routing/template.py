@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -124,7 +124,7 @@ def parse_template(path: str) -> PathTemplate:
             segments.append(seg_params[0])
             continue
         regex, pos = "", 0
-        for m, p in zip(found, seg_params):
+        for m, p in zip(found, seg_params, strict=True):
             regex += re.escape(part[pos : m.start()]) + f"(?P<{p.name}>{p.convertor.regex})"
             pos = m.end()
         regex += re.escape(part[pos:])

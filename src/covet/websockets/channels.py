@@ -75,20 +75,20 @@ class Channels(abc.ABC):
         self.max_queue = max_queue
         self._rooms: dict[str, set[Subscription]] = {}
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - optional hook, nothing to do in memory
         """Connect to the transport (called by the app's start-up)."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027
         """Disconnect (called by the app's shutdown)."""
 
     @abc.abstractmethod
     async def publish(self, room: str, message: Any) -> None:
         """Send ``message`` to every subscriber of ``room`` (in every process)."""
 
-    async def _on_first_subscriber(self, room: str) -> None:
+    async def _on_first_subscriber(self, room: str) -> None:  # noqa: B027
         """A room got its first local subscriber (transports subscribe upstream here)."""
 
-    async def _on_last_unsubscriber(self, room: str) -> None:
+    async def _on_last_unsubscriber(self, room: str) -> None:  # noqa: B027
         """A room lost its last local subscriber."""
 
     def _fan_out(self, room: str, message: Any) -> int:

@@ -333,6 +333,6 @@ class TestWebSocketRouting:
             assert s.receive_json() == {"room": "lobby", "n": 2, "echo": {"hi": 1}}
 
     def test_unknown_path_closes(self) -> None:
-        with TestClient(make_app()) as c, pytest.raises(WebSocketDisconnect):
-            with c.websocket_connect("/nope"):
-                pass
+        with TestClient(make_app()) as c, pytest.raises(WebSocketDisconnect) as info, c.websocket_connect("/nope"):
+            pass
+        assert info.value.code == 1000

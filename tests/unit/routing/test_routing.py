@@ -7,7 +7,15 @@ import uuid
 import pytest
 
 from covet.exceptions import ImproperlyConfigured, NoMatchFound, RouteConflict
-from covet.routing import Convertor, Mount, Route, RouteTable, Router, WebSocketRoute, register_convertor
+from covet.routing import (
+    Convertor,
+    Mount,
+    Route,
+    Router,
+    RouteTable,
+    WebSocketRoute,
+    register_convertor,
+)
 
 
 async def endpoint() -> None:
