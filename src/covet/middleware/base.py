@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -24,6 +25,8 @@ CallNext = Callable[[Request], Awaitable[Response]]
 DispatchFunction = Callable[[Request, CallNext], Awaitable[Response]]
 
 _READ_CHUNK = 64 * 1024
+#: body bytes the inner app may hand over before waiting for them to be relayed
+RELAY_BUFFER = 64 * 1024
 
 
 class Middleware:
@@ -87,41 +90,80 @@ class _CallNextResponse(StreamingResponse):
 
 
 class _Downstream:
-    """Runs the inner app in a task and hands its messages over one at a time."""
+    """Runs the inner app in a task and hands its messages to the relaying response.
 
-    __slots__ = ("done_seen", "finished", "queue", "task")
+    The inner app's ``send`` never waits while less than ``RELAY_BUFFER`` body bytes are
+    pending, so a simple response crosses over in a single event-loop turn; past that it
+    waits for the consumer (back-pressure: the body is never accumulated).
+    """
+
+    __slots__ = (
+        "ack",
+        "consumer",
+        "done_seen",
+        "finished",
+        "messages",
+        "pending",
+        "producer",
+        "task",
+    )
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Message | _Done] = asyncio.Queue(maxsize=1)
+        self.messages: deque[Message | _Done] = deque()
+        self.pending = 0  # body bytes handed over but not yet taken
+        self.consumer: asyncio.Future[None] | None = None  # the relay waits for a message
+        self.producer: asyncio.Future[None] | None = None  # the app waits for room
+        self.ack: asyncio.Future[None] | None = None  # the app waits until a file was read
         self.task: asyncio.Task[None] | None = None
         self.finished = False  # the final body message has been relayed
-        self.done_seen = False  # the _Done marker has been taken off the queue
+        self.done_seen = False  # the _Done marker has been taken
+
+    def _push(self, item: Message | _Done) -> None:
+        self.messages.append(item)
+        waiter = self.consumer
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def run(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
         try:
             await app(scope, receive, self.send)
         except BaseException as exc:
-            # Never block here: drop an unread message so the consumer sees the error.
-            if self.queue.full():
-                self.queue.get_nowait()
-                self.queue.task_done()
-            self.queue.put_nowait(_Done(exc))
+            self._push(_Done(exc))
             if not isinstance(exc, Exception):
                 raise
         else:
-            await self.queue.put(_Done(None))
+            self._push(_Done(None))
 
     async def send(self, message: Message) -> None:
-        """The inner app's ``send``: returns once the message has been taken (no read-ahead)."""
-        await self.queue.put(message)
-        await self.queue.join()
+        """The inner app's ``send``."""
+        self.pending += len(message.get("body", b""))
+        self._push(message)
+        if message["type"] == "http.response.zerocopy":
+            # The app closes the file once send returns: wait until it has been read.
+            self.ack = asyncio.get_running_loop().create_future()
+            await self.ack
+        while self.pending > RELAY_BUFFER:
+            self.producer = asyncio.get_running_loop().create_future()
+            await self.producer
 
     async def next_message(self) -> Message | _Done:
-        item = await self.queue.get()
-        self.queue.task_done()
+        while not self.messages:
+            self.consumer = asyncio.get_running_loop().create_future()
+            await self.consumer
+        item = self.messages.popleft()
         if isinstance(item, _Done):
             self.done_seen = True
+            return item
+        self.pending -= len(item.get("body", b""))
+        waiter = self.producer
+        if waiter is not None and not waiter.done() and self.pending <= RELAY_BUFFER:
+            waiter.set_result(None)
         return item
+
+    def _acknowledge(self) -> None:
+        ack = self.ack
+        if ack is not None and not ack.done():
+            ack.set_result(None)
 
     async def body(self) -> AsyncIterator[bytes]:
         while True:
@@ -145,10 +187,13 @@ class _Downstream:
                 self.finished = True
                 return
             elif kind == "http.response.zerocopy":
-                async for chunk in _read_fd(
-                    message["file"], message.get("offset"), message.get("count")
-                ):
-                    yield chunk
+                try:
+                    async for chunk in _read_fd(
+                        message["file"], message.get("offset"), message.get("count")
+                    ):
+                        yield chunk
+                finally:
+                    self._acknowledge()
                 if not message.get("more_body", False):
                     self.finished = True
                     return

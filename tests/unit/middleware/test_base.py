@@ -98,13 +98,17 @@ async def test_subclass_dispatch_and_short_circuit() -> None:
 
 
 async def test_streaming_passes_through_chunk_by_chunk() -> None:
+    """Chunk N+1 is only produced once chunk N reached the client: nothing waits for the
+    whole body."""
     events: list[str] = []
+    delivered = [asyncio.Event() for _ in range(3)]
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         async def gen() -> AsyncIterator[bytes]:
             for i in range(3):
                 events.append(f"produce{i}")
                 yield b"%d" % i
+                await asyncio.wait_for(delivered[i].wait(), 2)
 
         await StreamingResponse(gen(), media_type="text/plain")(scope, receive, send)
 
@@ -117,7 +121,9 @@ async def test_streaming_passes_through_chunk_by_chunk() -> None:
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.body" and message.get("body"):
-            events.append(f"send{message['body'].decode()}")
+            index = int(message["body"])
+            events.append(f"send{index}")
+            delivered[index].set()
         sent.append(message)
 
     await BaseHTTPMiddleware(app, dispatch=dispatch)(http_scope("GET"), body_receive(), send)
@@ -132,6 +138,35 @@ async def test_streaming_passes_through_chunk_by_chunk() -> None:
     ]
     assert body_of(sent) == b"012"
     assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+async def test_back_pressure_bounds_pending_body() -> None:
+    from covet.middleware import base
+
+    produced = 0
+    max_ahead = 0
+    relayed = 0
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal produced, max_ahead
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for _ in range(100):
+            produced += 16 * 1024
+            max_ahead = max(max_ahead, produced - relayed)
+            await send({"type": "http.response.body", "body": b"x" * 16 * 1024, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def slow_send(message: dict[str, Any]) -> None:
+        nonlocal relayed
+        relayed += len(message.get("body", b""))
+        await asyncio.sleep(0)
+
+    async def dispatch(request: Request, call_next: CallNext) -> Response:
+        return await call_next(request)
+
+    await BaseHTTPMiddleware(app, dispatch=dispatch)(http_scope("GET"), body_receive(), slow_send)
+    assert relayed == 100 * 16 * 1024
+    assert max_ahead <= base.RELAY_BUFFER + 2 * 16 * 1024
 
 
 async def test_endpoint_exception_propagates_to_dispatch() -> None:
@@ -294,3 +329,21 @@ async def test_non_http_scopes_pass_through() -> None:
 async def test_missing_dispatch() -> None:
     with pytest.raises(NotImplementedError):
         await run(BaseHTTPMiddleware(echo_app))
+
+
+async def test_zerocopy_from_downstream_is_read_before_the_file_closes(tmp_path: Any) -> None:
+    from covet.http.files import FileResponse
+
+    path = tmp_path / "big.bin"
+    data = bytes(range(256)) * 1024
+    path.write_bytes(data)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await FileResponse(path)(scope, receive, send)
+
+    async def dispatch(request: Request, call_next: CallNext) -> Response:
+        return await call_next(request)
+
+    scope = http_scope("GET", extensions={"http.response.zerocopy": {}})
+    sent = await run(BaseHTTPMiddleware(app, dispatch=dispatch), scope)
+    assert body_of(sent) == data
