@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 import pydantic
 
-from covet.handlers.compiler import _whole_body
+from covet.handlers.compiler import _body_step
 from covet.handlers.plan import build_plan
 
 
@@ -70,19 +70,18 @@ def covet_decoder(model: type) -> Callable[[bytes], Any]:
 
 
 def covet_extractor(model: type) -> Callable[[bytes], Any]:
-    """The whole per-request body step after the bytes arrived: emptiness and
-    Content-Type checks, decode + validate, error translation, kwargs assignment."""
+    """The whole per-request body step after the bytes arrived: emptiness check,
+    decode + validate, error translation, kwargs assignment."""
 
     async def endpoint(item: Any) -> None:
         return None
 
     endpoint.__annotations__ = {"item": model, "return": None}
-    plan = build_plan(_Route(endpoint), _App())
-    scope = {"headers": [(b"content-type", b"application/json")]}
+    step = _body_step(build_plan(_Route(endpoint), _App()))
 
     def extract(body: bytes) -> Any:
         kwargs: dict[str, Any] = {}
-        _whole_body(plan, scope, body, kwargs, "item", None)
+        step(body, kwargs, None)
         return kwargs["item"]
 
     return extract

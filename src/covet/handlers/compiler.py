@@ -15,11 +15,11 @@ from typing import Any
 from covet._types import ASGIApp, Receive, Scope, Send
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
-from covet.exceptions import HTTPException, ValidationError, WebSocketException
+from covet.exceptions import ValidationError, WebSocketException
 from covet.http.request import Request
 
 from .errors import MISSING, Invalid, render_details
-from .extract import extract_params, media_type_of, read_body
+from .extract import check_json_type, extract_params, read_body
 from .jsonbody import BadJSON, loads_limited
 from .plan import Plan, Slot, build_plan
 from .responses import Responder, build_responder
@@ -148,14 +148,13 @@ def _fast_app(plan: Plan, respond: Responder) -> ASGIApp:
 
         return params_only
 
-    name = body_field.name
     max_body = plan.max_body
+    step = _body_step(plan)
 
     async def with_body(scope: Scope, receive: Receive, send: Send) -> None:
         kwargs: dict[str, Any] = {}
         errors = extract_params(params, scope, kwargs, {}, None) if params else None
-        body = await read_body(scope, receive, max_body)
-        errors = _whole_body(plan, scope, body, kwargs, name, errors)
+        errors = step(await read_body(scope, receive, max_body, json=True), kwargs, errors)
         if errors:
             raise ValidationError(errors)
         result = await call(**kwargs) if is_async else await run_in_threadpool(call, **kwargs)
@@ -164,40 +163,39 @@ def _fast_app(plan: Plan, respond: Responder) -> ASGIApp:
     return with_body
 
 
-def _check_json_type(scope: Scope) -> None:
-    for key, value in scope["headers"]:
-        if key == b"content-type":
-            if value == b"application/json":
-                return
-            break
-    media = media_type_of(scope)
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise HTTPException(400, f"Expected a JSON body (Content-Type: application/json), got {media!r}")
+BodyStep = Callable[[bytes, dict[str, Any], "list[dict[str, Any]] | None"], "list[dict[str, Any]] | None"]
 
 
-def _whole_body(
-    plan: Plan, scope: Scope, body: bytes, kwargs: dict[str, Any], name: str, errors: list[dict[str, Any]] | None
-) -> list[dict[str, Any]] | None:
+def _body_step(plan: Plan) -> BodyStep:
+    """Decode + validate a whole body into ``kwargs[name]`` with everything bound locally."""
     field = plan.body_fields[0]
-    if not body:
-        if field.required:
-            return [*(errors or []), {"field": "body", "message": "Field required", "code": "missing"}]
-        kwargs[name] = field.default
+    name, required, default = field.name, field.required, field.default
+    decode = plan.body_decoder
+    native = plan.body_errors
+    convert = plan.body_convert
+    assert decode is not None
+
+    def step(body: bytes, kwargs: dict[str, Any], errors: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        if not body:
+            if required:
+                return [*(errors or []), {"field": "body", "message": "Field required", "code": "missing"}]
+            kwargs[name] = default
+            return errors
+        try:
+            kwargs[name] = decode(body)
+        except Invalid as exc:
+            errors = (errors or []) + render_details("body", exc.errors)
+        except native as exc:
+            assert convert is not None
+            converted = convert(exc, body)
+            if not isinstance(converted, Invalid):
+                raise converted from None
+            errors = (errors or []) + render_details("body", converted.errors)
+        except RecursionError:
+            raise BadJSON("JSON body is nested too deeply") from None
         return errors
-    _check_json_type(scope)
-    try:
-        kwargs[name] = plan.body_decoder(body)  # type: ignore[misc]
-    except Invalid as exc:
-        errors = (errors or []) + render_details("body", exc.errors)
-    except plan.body_errors as exc:
-        assert plan.body_convert is not None
-        converted = plan.body_convert(exc, body)
-        if not isinstance(converted, Invalid):
-            raise converted from None
-        errors = (errors or []) + render_details("body", converted.errors)
-    except RecursionError:
-        raise BadJSON("JSON body is nested too deeply") from None
-    return errors
+
+    return step
 
 
 # --- the general path ------------------------------------------------------------------
@@ -219,14 +217,16 @@ async def _read_bodies(
     if mode == "whole":
         field = plan.body_fields[0]
         kw: dict[str, Any] = {}
-        errors = _whole_body(plan, scope, body, kw, "v", errors)
-        if "v" in kw:
-            values[field] = kw["v"]
+        if body:
+            check_json_type(scope)
+        errors = _body_step(plan)(body, kw, errors)
+        if field.name in kw:
+            values[field] = kw[field.name]
         return errors
     if not body:
         data: Any = {}
     else:
-        _check_json_type(scope)
+        check_json_type(scope)
         data = loads_limited(body, plan.max_depth)
     if not isinstance(data, dict):
         return [*(errors or []), {"field": "body", "message": "Expected an object", "code": "type_error"}]

@@ -19,6 +19,7 @@ from .analysis import ParamField
 from .errors import MISSING, ErrorEntry, Invalid, render_details
 
 __all__ = (
+    "check_json_type",
     "extract_params",
     "media_type_of",
     "parse_query",
@@ -129,9 +130,25 @@ def media_type_of(scope: Scope) -> str:
     return ""
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """The whole request body from ``receive``; 413 past ``limit``; done on Content-Length."""
+def check_json_type(scope: Scope) -> None:
+    """400 unless the Content-Type is absent, ``application/json`` or ``*+json``."""
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            if value == b"application/json":
+                return
+            break
+    media = media_type_of(scope)
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise HTTPException(400, f"Expected a JSON body (Content-Type: application/json), got {media!r}")
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int, *, json: bool = False) -> bytes:
+    """The whole request body from ``receive``; 413 past ``limit``; done on Content-Length.
+
+    ``json=True`` also checks the Content-Type (400 when a body of another type is sent).
+    """
     expected = -1
+    content_type = b""
     for key, value in scope["headers"]:
         if key == b"content-length":
             if not value.isdigit():
@@ -139,9 +156,12 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             expected = int(value)
             if expected > limit:
                 raise HTTPException(413, f"Request body too large (limit {limit} bytes)")
-            if expected == 0:
-                return b""
-            break
+        elif key == b"content-type":
+            content_type = value
+    if expected == 0:
+        return b""
+    if json and content_type and content_type != b"application/json":
+        check_json_type(scope)
     message = await receive()
     if message["type"] != "http.request":
         raise ClientDisconnect

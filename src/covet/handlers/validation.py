@@ -20,6 +20,7 @@ import datetime
 import decimal
 import enum
 import math
+import operator
 import re
 import typing
 import uuid
@@ -580,6 +581,13 @@ def _struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validat
         del _cache[key]
         raise
     forbid = (getattr(tp, "__covet_extra__", None) or extra) == "forbid"
+    keys = [f.key for f in fields]
+    getter = operator.attrgetter(*(f.name for f in fields)) if fields else (lambda obj: ())
+
+    def get_all(obj: Any) -> tuple[Any, ...]:
+        got = getter(obj)
+        return got if len(fields) != 1 else (got,)
+
     known = frozenset(f.key for f in fields)
     plain_init = kind == "class" and tp.__init__ is object.__init__  # type: ignore[misc]
     name = tp.__name__
@@ -602,7 +610,7 @@ def _struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validat
         if type(value) is not dict:
             if kind == "dataclass":
                 if fa and type(value) is tp:  # built by the handler itself: copy the fields out
-                    return {key: getattr(value, fname) for fname, key, *_ in specs}
+                    return dict(zip(keys, get_all(value), strict=True))
                 if not fa and isinstance(value, tp):
                     return value
             if kind == "class" and not fa and isinstance(value, tp):
