@@ -287,7 +287,10 @@ def _security(spec: Any, schemes: dict[str, dict[str, Any]]) -> list[dict[str, l
             )
         schemes[name] = scheme
         scopes = list(dict.fromkeys(entry.scopes or ()))
-        if getattr(entry, "auto_error", True):
+        auto_error = getattr(entry, "auto_error", None)
+        if auto_error is None:  # covet.security's scheme dicts know their dependency
+            auto_error = getattr(entry.scheme, "auto_error", True)
+        if auto_error:
             merged = required.setdefault(name, [])
             merged.extend(s for s in scopes if s not in merged)
         else:

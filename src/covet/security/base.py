@@ -6,7 +6,25 @@ from typing import Any, NoReturn
 
 from covet.exceptions import HTTPException
 
-__all__ = ("SecurityBase",)
+__all__ = ("SecurityBase", "SecuritySchemeObject")
+
+
+class SecuritySchemeObject(dict[str, Any]):
+    """The OpenAPI Security Scheme dict, which also knows whether its dependency is optional.
+
+    The handler analysis hands this very dict to the OpenAPI generator, which reads
+    ``auto_error`` from it to list optional schemes as alternatives.
+    """
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: SecurityBase, scheme: dict[str, Any]) -> None:
+        super().__init__(scheme)
+        self._owner = owner
+
+    @property
+    def auto_error(self) -> bool:
+        return bool(self._owner.auto_error)
 
 
 class SecurityBase:
@@ -34,7 +52,7 @@ class SecurityBase:
     ) -> None:
         if description:
             security_scheme["description"] = description
-        self.security_scheme: dict[str, Any] = security_scheme
+        self.security_scheme: dict[str, Any] = SecuritySchemeObject(self, security_scheme)
         self.scheme_name: str = scheme_name or type(self).__name__
         self.scopes: tuple[str, ...] = ()
         self.auto_error = auto_error

@@ -361,3 +361,17 @@ def test_security_optional_schemes_and_conflicts() -> None:
             SimpleNamespace(security=[entry("a", scheme={"type": "http", "scheme": "basic"})]),
             schemes,
         )
+
+
+def test_optional_security_dependency_in_an_app() -> None:
+    app = Covet()
+    maybe_bearer = HTTPBearer(auto_error=False)
+
+    @app.get("/feed")
+    async def feed(creds: Any = Depends(maybe_bearer)) -> dict[str, bool]:
+        return {"personal": creds is not None}
+
+    doc = document(app)
+    op = doc["paths"]["/feed"]["get"]
+    assert op["security"] == [{"HTTPBearer": []}, {}]
+    assert "401" not in op["responses"]  # anonymous access is allowed

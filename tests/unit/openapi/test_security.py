@@ -185,3 +185,50 @@ async def test_oauth2_password_bearer() -> None:
     }
     with pytest.raises(ValueError):
         OAuth2PasswordBearer("")
+
+
+def test_through_an_app_401_with_challenge_and_optional_none() -> None:
+    import secrets
+
+    from covet import Covet, Depends, HTTPException, Security
+    from covet.testing import TestClient
+
+    app = Covet()
+    basic = HTTPBasic(realm="admin")
+    optional = APIKeyHeader(name="X-Key", auto_error=False)
+
+    async def admin(creds: HTTPBasicCredentials = Security(basic)) -> str:
+        ok_user = secrets.compare_digest(creds.username.encode(), b"root")
+        ok_pass = secrets.compare_digest(creds.password.encode(), b"pw")
+        if not (ok_user and ok_pass):
+            raise HTTPException(
+                401, "Bad credentials", headers={"WWW-Authenticate": basic.challenge}
+            )
+        return creds.username
+
+    @app.get("/admin")
+    async def admin_page(user: str = Depends(admin)) -> dict[str, str]:
+        return {"user": user}
+
+    @app.get("/maybe")
+    async def maybe(key: str | None = Depends(optional)) -> dict[str, str | None]:
+        return {"key": key}
+
+    with TestClient(app) as client:
+        missing = client.get("/admin")
+        assert missing.status_code == 401
+        assert missing.headers["www-authenticate"] == 'Basic realm="admin"'
+        assert missing.json()["error"] == "Not authenticated"
+        garbage = client.get("/admin", headers={"Authorization": "Basic %%%"})
+        assert (
+            garbage.status_code == 401
+            and garbage.json()["error"] == "Invalid authentication credentials"
+        )
+        wrong = client.get("/admin", headers={"Authorization": basic("root:nope")})
+        assert (
+            wrong.status_code == 401 and wrong.headers["www-authenticate"] == 'Basic realm="admin"'
+        )
+        ok = client.get("/admin", headers={"Authorization": basic("root:pw")})
+        assert ok.status_code == 200 and ok.json() == {"user": "root"}
+        assert client.get("/maybe").json() == {"key": None}
+        assert client.get("/maybe", headers={"X-Key": "k"}).json() == {"key": "k"}
