@@ -38,7 +38,7 @@ async def json_endpoint() -> dict[str, str]:
 
 
 @app.get("/users/{id:int}")
-async def user(id: int) -> dict[str, Any]:  # noqa: A002 - name fixed by the contract
+async def user(id: int) -> dict[str, Any]:
     return {"id": id}
 
 
@@ -52,7 +52,7 @@ async def create_item(item: Item) -> Item:
     return item
 
 
-async def extra(id: int) -> dict[str, Any]:  # noqa: A002
+async def extra(id: int) -> dict[str, Any]:
     return {"id": id}
 
 
