@@ -241,7 +241,7 @@ class Covet(Router):
             scope["path_params"] = params
             scope["route"] = route
             try:
-                await route.app(scope, receive, send)
+                await route.app(scope, receive, send)  # type: ignore[misc]  # compiled at build
             except Exception as exc:
                 await self.handle_exception(exc, scope, receive, send)
         elif kind == "websocket":
@@ -295,7 +295,7 @@ class Covet(Router):
         scope["path_params"] = params
         scope["route"] = route
         try:
-            await route.app(scope, receive, send)
+            await route.app(scope, receive, send)  # type: ignore[misc]  # compiled at build
         except WebSocketException as exc:
             await _ws_close(send, exc.code, exc.reason)
         except Exception as exc:
@@ -314,7 +314,7 @@ class Covet(Router):
         response: Response
         if handler is not None:
             result = handler(Request(scope, receive, send), exc)
-            response = await result if inspect.isawaitable(result) else result  # type: ignore[assignment]
+            response = await result if inspect.isawaitable(result) else result
         elif isinstance(exc, HTTPException):
             response = http_error_response(exc, scope)
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from covet._types import ASGIApp, Receive, Scope, Send
@@ -27,7 +27,7 @@ class BaseRoute:
         self.name = name
 
     @property
-    def param_convertors(self) -> dict[str, Convertor]:
+    def param_convertors(self) -> Mapping[str, Convertor]:
         return self.template.params
 
     def url_path(self, **params: Any) -> str:
@@ -90,8 +90,8 @@ class Route(BaseRoute):
         self.auto_head = "GET" in wanted and "HEAD" not in wanted
         if self.auto_head:
             wanted.add("HEAD")
-        methods = frozenset(wanted)
-        self.methods: frozenset[str] = _METHOD_SETS.setdefault(methods, methods)
+        method_set = frozenset(wanted)
+        self.methods: frozenset[str] = _METHOD_SETS.setdefault(method_set, method_set)
         self.endpoint = endpoint
         self.status_code = status_code
         self.response_model = response_model

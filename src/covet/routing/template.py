@@ -71,13 +71,13 @@ class PathTemplate:
             elif isinstance(seg, Param):
                 out.append(_to_string(seg, values[seg.name]))
             else:
-                text = seg.source
-                for p in seg.params:
-                    text = _PARAM.sub(
-                        lambda m, p=p: _to_string(p, values[p.name]) if m.group(1) == p.name else m.group(0),
-                        text,
-                    )
-                out.append(text)
+                by_name = {p.name: p for p in seg.params}
+
+                def fill(m: re.Match[str], by_name: dict[str, Param] = by_name) -> str:
+                    param = by_name[m.group(1)]
+                    return _to_string(param, values[param.name])
+
+                out.append(_PARAM.sub(fill, seg.source))
         return "/" + "/".join(out)
 
 

@@ -62,7 +62,7 @@ def encode_body(
     if files:
         return _multipart(data or {}, files)
     if data is not None:
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for key, value in data.items():
             values = value if isinstance(value, (list, tuple)) else [value]
             pairs.extend((key, str(v)) for v in values)
@@ -80,7 +80,7 @@ def _multipart(data: Mapping[str, Any], files: Mapping[str, FileSpec]) -> tuple[
     for key, spec in files.items():
         if isinstance(spec, tuple):
             filename, payload = spec[0], spec[1]
-            ctype = spec[2] if len(spec) > 2 else None  # type: ignore[misc]
+            ctype = spec[2] if len(spec) > 2 else None
         else:
             filename, payload, ctype = key, spec, None
         if hasattr(payload, "read"):

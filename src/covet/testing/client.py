@@ -315,6 +315,9 @@ class AsyncTestClient:
             raw.append((b"cookie", cookie_header.encode("latin-1")))
         from urllib.parse import unquote
 
+        extensions: dict[str, dict[str, Any]] = {"websocket.http.response": {}}
+        if self.raise_server_exceptions:
+            extensions["covet.raise_server_exceptions"] = {}
         scope = {
             "type": "websocket",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -329,10 +332,8 @@ class AsyncTestClient:
             "server": (host, port),
             "subprotocols": list(subprotocols or []),
             "state": dict(self.lifespan_state),
-            "extensions": {"websocket.http.response": {}},
+            "extensions": extensions,
         }
-        if self.raise_server_exceptions:
-            scope["extensions"]["covet.raise_server_exceptions"] = {}
         return WebSocketSession(self.app, scope, self.raise_server_exceptions)
 
 

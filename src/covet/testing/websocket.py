@@ -182,13 +182,13 @@ class WebSocketTestSession:
         self._call(self._session.close(code, reason))
 
     def receive(self, timeout: float = 5.0) -> Message:
-        return self._call(self._session.receive(timeout))  # type: ignore[no-any-return]
+        return self._call(self._session.receive(timeout))
 
     def receive_text(self) -> str:
-        return self._call(self._session.receive_text())  # type: ignore[no-any-return]
+        return self._call(self._session.receive_text())
 
     def receive_bytes(self) -> bytes:
-        return self._call(self._session.receive_bytes())  # type: ignore[no-any-return]
+        return self._call(self._session.receive_bytes())
 
     def receive_json(self) -> Any:
         return self._call(self._session.receive_json())
