@@ -65,8 +65,8 @@ class PlainSecurityHeaders:
         await self.app(scope, receive, wrapped)
 
 
-def build_covet() -> tuple[Any, Any]:
-    from covet import Covet, Request
+def covet_stack() -> list[tuple[Any, dict[str, Any]]]:
+    """The stack as ``(class, options)``, innermost first (Covet adds outermost last)."""
     from covet.middleware import (
         CORSMiddleware,
         GZipMiddleware,
@@ -75,27 +75,36 @@ def build_covet() -> tuple[Any, Any]:
         SessionMiddleware,
     )
 
-    def make(stack: bool) -> Any:
-        app = Covet()
+    return [
+        (GZipMiddleware, {"minimum_size": 500}),
+        (SessionMiddleware, {"secret_key": SECRET}),
+        (SecurityHeadersMiddleware, {}),
+        (CORSMiddleware, {"allow_origins": [ORIGIN], "allow_credentials": True}),
+        (RequestIDMiddleware, {}),
+    ]
 
-        @app.get("/json")
-        async def json_ep() -> dict[str, str]:
-            return {"message": "Hello, World!"}
 
-        @app.get("/login")
-        async def login(request: Request) -> dict[str, bool]:
-            request.session["user_id"] = 42
-            return {"ok": True}
+def covet_app(middleware: list[tuple[Any, dict[str, Any]]]) -> Any:
+    from covet import Covet, Request
 
-        if stack:
-            app.add_middleware(GZipMiddleware, minimum_size=500)
-            app.add_middleware(SessionMiddleware, secret_key=SECRET)
-            app.add_middleware(SecurityHeadersMiddleware)
-            app.add_middleware(CORSMiddleware, allow_origins=[ORIGIN], allow_credentials=True)
-            app.add_middleware(RequestIDMiddleware)
-        return app
+    app = Covet()
 
-    return make(False), make(True)
+    @app.get("/json")
+    async def json_ep() -> dict[str, str]:
+        return {"message": "Hello, World!"}
+
+    @app.get("/login")
+    async def login(request: Request) -> dict[str, bool]:
+        request.session["user_id"] = 42
+        return {"ok": True}
+
+    for cls, options in middleware:
+        app.add_middleware(cls, **options)
+    return app
+
+
+def build_covet() -> tuple[Any, Any]:
+    return covet_app([]), covet_app(covet_stack())
 
 
 def build_starlette() -> tuple[Any, Any]:

@@ -154,7 +154,31 @@ async def bench_framework(name: str, repeat: int, min_time: float) -> dict[str, 
     return result
 
 
+async def breakdown(repeat: int, min_time: float) -> list[dict[str, Any]]:
+    """Covet only: each middleware of the stack alone on the app, and the stack minus it."""
+    from apps import covet_app, covet_stack
+
+    stack = covet_stack()
+    cases: list[tuple[str, list[tuple[Any, dict[str, Any]]]]] = [("none", []), ("full stack", stack)]
+    for cls, options in stack:
+        cases.append((f"only {cls.__name__}", [(cls, options)]))
+        cases.append((f"stack without {cls.__name__}", [m for m in stack if m[0] is not cls]))
+    rows = []
+    for label, middleware in cases:
+        app = covet_app(middleware)
+        state, shutdown = await lifespan(app)
+        headers = [*BASE_HEADERS, (b"origin", ORIGIN.encode()), (b"accept-encoding", b"gzip, br")]
+        if any(cls.__name__ == "SessionMiddleware" for cls, _ in middleware):
+            _, raw, _ = await call(app, scope_for("/login", list(BASE_HEADERS), state))
+            headers.append((b"cookie", next(v for k, v in raw if k.lower() == b"set-cookie").split(b";", 1)[0]))
+        rows.append({"case": label, "us": round(await measure(app, scope_for("/json", headers, state), repeat, min_time), 2)})
+        await shutdown()
+    return rows
+
+
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.breakdown:
+        return await breakdown(args.repeat, args.min_time)
     return [await bench_framework(name, args.repeat, args.min_time) for name in args.frameworks.split(",")]
 
 
@@ -165,6 +189,7 @@ def main() -> None:
     parser.add_argument("--min-time", type=float, default=0.3, help="seconds of CPU per timed repeat")
     parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser.add_argument("--breakdown", action="store_true", help="Covet only: cost of each middleware")
     args = parser.parse_args()
     if args.loop == "uvloop":
         import uvloop
@@ -175,6 +200,12 @@ def main() -> None:
     if args.json:
         for row in results:
             print(json.dumps(row))
+        return
+    if args.breakdown:
+        print("| Covet app with | µs/call |")
+        print("|---|---:|")
+        for row in results:
+            print(f"| {row['case']} | {row['us']:.2f} |")
         return
     print("| framework | bare µs/call | stack µs/call | overhead µs | overhead % | re-sends session cookie |")
     print("|---|---:|---:|---:|---:|---|")
