@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -290,3 +291,25 @@ def test_state_from_models_matches_replay(tmp_path: Path) -> None:
         assert replay(migrator.load()).tables == ProjectState.from_models(models).tables
     finally:
         migrator.db.unregister()
+
+
+async def test_concurrent_migrate_applies_once(db: Database, backend: str, tmp_path: Path) -> None:
+    s = uuid.uuid4().hex[:6]
+    directory = tmp_path / "migrations"
+    Migrator(db, directory).make(models_v1(s))
+    other = Database(backend, alias=f"mig-other-{s}")
+    try:
+        async with other:
+            results = await asyncio.gather(
+                Migrator(db, directory).migrate(),
+                Migrator(other, directory).migrate(),
+                return_exceptions=True,
+            )
+            applied = [r for r in results if r == ["0001_initial"]]
+            if db.dialect.advisory_lock_sql(1) is not None:
+                assert results.count([]) == 1 and len(applied) == 1  # serialised by the lock
+            else:
+                assert len(applied) == 1  # SQLite: the loser fails on the record's primary key
+    finally:
+        other.unregister()
+        await Migrator(db, directory).downgrade("zero")

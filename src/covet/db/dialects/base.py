@@ -221,6 +221,13 @@ class Dialect:
     def rollback_to_savepoint_sql(self, name: str) -> str:
         return f"ROLLBACK TO SAVEPOINT {self.quote(name)}"
 
+    def advisory_lock_sql(self, key: int) -> tuple[str, str] | None:
+        """``(acquire, release)`` statements of a session-level named lock, or None.
+
+        Used to keep two processes from migrating one database at once.
+        """
+        return None
+
     def returning_clause(self, columns: Sequence[str]) -> str:
         """`` RETURNING a, b`` or NotSupportedError without ``supports_returning``."""
         if not self.supports_returning:

@@ -119,6 +119,10 @@ class MySQLDialect(Dialect):
             return f"{column_sql} REGEXP CONCAT('{flag}', {placeholder})"
         return f"REGEXP_LIKE({column_sql}, {placeholder}, '{'i' if case_insensitive else 'c'}')"
 
+    def advisory_lock_sql(self, key: int) -> tuple[str, str] | None:
+        name = f"covet_lock_{int(key)}"
+        return f"SELECT GET_LOCK('{name}', 600)", f"SELECT RELEASE_LOCK('{name}')"
+
     def begin_sql(self, isolation: str | None = None) -> list[str]:
         if isolation is None:
             return ["START TRANSACTION"]

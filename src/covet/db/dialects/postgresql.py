@@ -62,6 +62,9 @@ class PostgreSQLDialect(Dialect):
     def regexp(self, column_sql: str, placeholder: str, *, case_insensitive: bool = False) -> str:
         return f"{column_sql} {'~*' if case_insensitive else '~'} {placeholder}"
 
+    def advisory_lock_sql(self, key: int) -> tuple[str, str] | None:
+        return f"SELECT pg_advisory_lock({int(key)})", f"SELECT pg_advisory_unlock({int(key)})"
+
     def begin_sql(self, isolation: str | None = None) -> list[str]:
         if isolation is None:
             return ["BEGIN"]

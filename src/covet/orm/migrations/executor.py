@@ -15,9 +15,10 @@ before committing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ __all__ = ("MIGRATIONS_TABLE", "MigrationStatus", "Migrator")
 logger = logging.getLogger("covet.migrations")
 
 MIGRATIONS_TABLE = "covet_migrations"
+_LOCK_KEY = 7_318_004_211  # arbitrary, stable: the advisory lock id of migrations
 
 
 @dataclass
@@ -156,8 +158,26 @@ class Migrator:
 
     # -- applying ---------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        """Hold one connection and the backend's migration lock (PostgreSQL, MySQL)."""
+        lock = self.dialect.advisory_lock_sql(_LOCK_KEY)
+        async with self.db.connection() as conn:
+            if lock is None:
+                yield
+                return
+            await conn.fetch_all(lock[0])
+            try:
+                yield
+            finally:
+                await conn.fetch_all(lock[1])
+
     async def migrate(self, target: str | None = None, *, allow_changed: bool = False) -> list[str]:
         """Apply unapplied migrations up to ``target`` (default: all); their names."""
+        async with self._locked():
+            return await self._migrate(target, allow_changed)
+
+    async def _migrate(self, target: str | None, allow_changed: bool) -> list[str]:
         migrations = self.load()
         applied = await self.applied()
         self._check_history(migrations, applied, allow_changed)
@@ -175,6 +195,10 @@ class Migrator:
 
     async def downgrade(self, target: str) -> list[str]:
         """Revert applied migrations after ``target`` (``"zero"``: all of them); their names."""
+        async with self._locked():
+            return await self._downgrade(target)
+
+    async def _downgrade(self, target: str) -> list[str]:
         migrations = self.load()
         applied = await self.applied()
         keep = 0 if target == "zero" else self._index(migrations, target) + 1
