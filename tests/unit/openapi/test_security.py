@@ -194,15 +194,15 @@ def test_through_an_app_401_with_challenge_and_optional_none() -> None:
     from covet.testing import TestClient
 
     app = Covet()
-    basic = HTTPBasic(realm="admin")
+    basic_auth = HTTPBasic(realm="admin")
     optional = APIKeyHeader(name="X-Key", auto_error=False)
 
-    async def admin(creds: HTTPBasicCredentials = Security(basic)) -> str:
+    async def admin(creds: HTTPBasicCredentials = Security(basic_auth)) -> str:
         ok_user = secrets.compare_digest(creds.username.encode(), b"root")
         ok_pass = secrets.compare_digest(creds.password.encode(), b"pw")
         if not (ok_user and ok_pass):
             raise HTTPException(
-                401, "Bad credentials", headers={"WWW-Authenticate": basic.challenge}
+                401, "Bad credentials", headers={"WWW-Authenticate": basic_auth.challenge}
             )
         return creds.username
 
