@@ -15,7 +15,8 @@ from urllib.parse import quote
 from covet._types import Receive, Scope, Send
 from covet.background import BackgroundTask
 from covet.concurrency import run_in_threadpool
-from covet.http.response import Response, _content_type, encode_headers
+from covet.http.datastructures import MutableHeaders
+from covet.http.response import RawHeaders, Response, _content_type, encode_headers
 
 __all__ = ("FileResponse",)
 
@@ -141,11 +142,12 @@ class FileResponse(Response):
                 st = await run_in_threadpool(os.stat, self.path)
             except FileNotFoundError:
                 raise RuntimeError(f"File at path {self.path} does not exist.") from None
-            self.stat_result = st
         if not stat.S_ISREG(st.st_mode):
             raise RuntimeError(f"File at path {self.path} is not a file.")
         size = st.st_size
-        headers = self.headers
+        # Work on a copy: the same FileResponse may answer several requests.
+        raw = list(self.raw_headers)
+        headers = MutableHeaders(raw=raw)
         etag = f'"{st.st_mtime_ns:x}-{size:x}"'
         last_modified = email.utils.formatdate(st.st_mtime, usegmt=True)
         headers.setdefault("etag", etag)
@@ -159,7 +161,7 @@ class FileResponse(Response):
 
         if self.status_code == 200 and method in ("GET", "HEAD"):
             if self._not_modified(request_headers, headers["etag"], st.st_mtime):
-                await self._send_not_modified(send)
+                await self._send_not_modified(send, raw)
                 return
             range_header = request_headers.get(b"range")
             if range_header is not None and self._if_range_ok(
@@ -168,19 +170,17 @@ class FileResponse(Response):
                 try:
                     ranges = _parse_range(range_header.decode("latin-1"), size)
                 except _Unsatisfiable:
-                    await self._send_unsatisfiable(send, size)
+                    await self._send_unsatisfiable(send, raw, size)
                     return
                 if ranges is not None:
-                    await self._send_ranges(send, ranges, size, ctype, method == "HEAD")
+                    await self._send_ranges(send, raw, ranges, size, ctype, method == "HEAD")
                     if self.background is not None:
                         await self.background()
                     return
 
         headers.setdefault("content-length", str(size))
         headers.setdefault("content-type", ctype)
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
+        await send({"type": "http.response.start", "status": self.status_code, "headers": raw})
         if method == "HEAD":
             await send({"type": "http.response.body", "body": b""})
         else:
@@ -216,7 +216,8 @@ class FileResponse(Response):
             return value == etag  # strong comparison only
         return value == last_modified
 
-    async def _send_not_modified(self, send: Send) -> None:
+    @staticmethod
+    async def _send_not_modified(send: Send, raw: RawHeaders) -> None:
         keep = {
             b"etag",
             b"last-modified",
@@ -226,34 +227,41 @@ class FileResponse(Response):
             b"expires",
             b"vary",
         }
-        raw = [(k, v) for k, v in self.raw_headers if k in keep]
-        await send({"type": "http.response.start", "status": 304, "headers": raw})
+        kept = [(k, v) for k, v in raw if k in keep]
+        await send({"type": "http.response.start", "status": 304, "headers": kept})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _send_unsatisfiable(self, send: Send, size: int) -> None:
-        raw = [
+    @staticmethod
+    async def _send_unsatisfiable(send: Send, raw: RawHeaders, size: int) -> None:
+        kept = [
             (k, v)
-            for k, v in self.raw_headers
+            for k, v in raw
             if k not in (b"content-disposition", b"content-type", b"content-length")
         ]
-        raw.append((b"content-range", b"bytes */%d" % size))
-        raw.append((b"content-length", b"0"))
-        await send({"type": "http.response.start", "status": 416, "headers": raw})
+        kept.append((b"content-range", b"bytes */%d" % size))
+        kept.append((b"content-length", b"0"))
+        await send({"type": "http.response.start", "status": 416, "headers": kept})
         await send({"type": "http.response.body", "body": b""})
 
     async def _send_ranges(
-        self, send: Send, ranges: list[tuple[int, int]], size: int, content_type: str, head: bool
+        self,
+        send: Send,
+        raw: RawHeaders,
+        ranges: list[tuple[int, int]],
+        size: int,
+        content_type: str,
+        head: bool,
     ) -> None:
-        headers = self.headers
+        headers = MutableHeaders(raw=raw)
         del headers["content-length"]
         del headers["content-type"]
         ctype = content_type.encode("latin-1")
         if len(ranges) == 1:
             start, end = ranges[0]
-            self.raw_headers.append((b"content-type", ctype))
-            self.raw_headers.append((b"content-range", b"bytes %d-%d/%d" % (start, end, size)))
-            self.raw_headers.append((b"content-length", b"%d" % (end - start + 1)))
-            await send({"type": "http.response.start", "status": 206, "headers": self.raw_headers})
+            raw.append((b"content-type", ctype))
+            raw.append((b"content-range", b"bytes %d-%d/%d" % (start, end, size)))
+            raw.append((b"content-length", b"%d" % (end - start + 1)))
+            await send({"type": "http.response.start", "status": 206, "headers": raw})
             if head:
                 await send({"type": "http.response.body", "body": b""})
             else:
@@ -269,9 +277,9 @@ class FileResponse(Response):
         length = sum(
             len(h) + (e - s + 1) + 2 for h, (s, e) in zip(part_heads, ranges, strict=True)
         ) + len(closing)
-        self.raw_headers.append((b"content-type", b"multipart/byteranges; boundary=" + boundary))
-        self.raw_headers.append((b"content-length", b"%d" % length))
-        await send({"type": "http.response.start", "status": 206, "headers": self.raw_headers})
+        raw.append((b"content-type", b"multipart/byteranges; boundary=" + boundary))
+        raw.append((b"content-length", b"%d" % length))
+        await send({"type": "http.response.start", "status": 206, "headers": raw})
         if head:
             await send({"type": "http.response.body", "body": b""})
             return

@@ -230,3 +230,15 @@ async def test_stat_result_reused(asgi: Any, data_file: Path) -> None:
     resp = FileResponse(data_file, stat_result=st)
     sent = await asgi.run(resp, asgi.scope("HEAD"))
     assert hdrs(sent[0])[b"content-length"] == str(st.st_size).encode()
+
+
+async def test_same_response_object_answers_several_requests(asgi: Any, data_file: Path) -> None:
+    resp = FileResponse(data_file)
+    partial = await asgi.run(resp, asgi.scope(headers=[(b"range", b"bytes=0-9")]))
+    full = await asgi.run(resp)
+    again = await asgi.run(resp, asgi.scope(headers=[(b"range", b"bytes=0-1,5-6")]))
+    assert partial[0]["status"] == 206 and full[0]["status"] == 200 and again[0]["status"] == 206
+    assert hdrs(full[0])[b"content-length"] == str(len(CONTENT)).encode()
+    assert b"content-range" not in hdrs(full[0])
+    assert asgi.body_of(full) == CONTENT
+    assert resp.raw_headers == []
