@@ -207,12 +207,27 @@ class HTTPProtocol(asyncio.Protocol):
     def _on_parse_error(self, exc: ParseError) -> None:
         self._cancel_timer()
         self.flow.pause_reading()
-        if self.cycle is None:
+        cycle, broken = self.cycle, self.parsing
+        self.parsing = None
+        if broken is not None and broken is not cycle and broken in self.pipeline:
+            self.pipeline.remove(broken)
+        if cycle is None:
             self._write_error(exc)
+        elif broken is cycle:
+            # The request being answered has a broken body: it can never complete.
+            if cycle.response_started:
+                self._close()
+            else:
+                self._write_error(exc)
+            cycle.disconnect()
         else:
             # Answer after the in-flight responses, never in the middle of one.
             self.pending_error = exc
-            self.parsing = None
+
+    def _close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.transport.close()
 
     def _write_error(self, exc: ParseError) -> None:
         if self.closed:

@@ -36,6 +36,7 @@ def _serve(app: Any, **options: Any) -> Iterator[tuple[str, int]]:
     options.setdefault("port", 0)
     options.setdefault("lifespan", "off")
     options.setdefault("access_log", False)
+    options.setdefault("timeout_graceful_shutdown", 2.0)
     config = Config(**options)
     server = Server(app, config)
     loop = new_event_loop(config.loop)

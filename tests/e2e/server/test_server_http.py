@@ -187,7 +187,7 @@ def test_app_errors_become_500(serve: Any, raw_client: Any) -> None:
         for path in (b"/raise", b"/nothing", b"/badheader"):
             client = raw_client(host, port)
             client.send(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-            status, headers, body = client.read_response()
+            status, _headers, body = client.read_response()
             assert status == 500 and body == b"Internal Server Error"
             assert client.is_closed()
 
