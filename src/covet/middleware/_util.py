@@ -122,7 +122,10 @@ async def reject_websocket(receive: Receive, send: Send, code: int = 1008) -> No
 
 def request_url(scope: Scope, scheme: str, netloc: str) -> str:
     """The URL of this request rebuilt with ``scheme`` and ``netloc`` (path and query kept)."""
-    path = scope.get("root_path", "") + scope["path"]
+    root_path: str = scope.get("root_path", "")
+    path: str = scope["path"]
+    if root_path and not path.startswith(root_path):  # servers differ on whether path includes it
+        path = root_path + path
     url = f"{scheme}://{netloc}{quote(path, safe=_PATH_SAFE)}"
     query: bytes = scope.get("query_string", b"")
     if query:

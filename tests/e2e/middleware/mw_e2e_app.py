@@ -10,7 +10,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 
-from covet import Covet, Request
+from covet import Covet, Request, WebSocket
 from covet.csrf import CSRFMiddleware, csrf_exempt, get_csrf_token
 from covet.http import StreamingResponse
 from covet.middleware.bodylimit import BodySizeLimitMiddleware
@@ -20,6 +20,7 @@ from covet.middleware.proxy import ProxyHeadersMiddleware
 from covet.middleware.requestid import AccessLogMiddleware, RequestIDMiddleware
 from covet.middleware.security import SecurityHeadersMiddleware
 from covet.middleware.timeout import TimeoutMiddleware
+from covet.middleware.trustedhost import TrustedHostMiddleware
 from covet.sessions import RedisStore, SessionMiddleware, rotate
 
 SECRET = "e2e-secret-key-0123456789abcdef"
@@ -86,6 +87,15 @@ async def hook() -> dict[str, bool]:
     return {"hooked": True}
 
 
+@app.websocket("/ws")
+async def ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    text = await websocket.receive_text()
+    user = websocket.scope["session"].get("user")
+    await websocket.send_text(f"{text}:{user}:{websocket.scope.get('request_id') is not None}")
+    await websocket.close()
+
+
 # last added is outermost
 app.add_middleware(CSRFMiddleware, secret_key=SECRET)
 app.add_middleware(SessionMiddleware, secret_key=SECRET, store=store)
@@ -96,4 +106,5 @@ app.add_middleware(SecurityHeadersMiddleware)
 app.add_middleware(CORSMiddleware, allow_origins=["https://spa.example"], allow_methods=["GET", "POST"], allow_credentials=True)
 app.add_middleware(AccessLogMiddleware)
 app.add_middleware(RequestIDMiddleware)
+app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])
 app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=os.environ.get("MW_TRUSTED", "127.0.0.1").split(","))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import zlib
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import websockets
 from mw_e2e_server import serve
+from websockets.sync.client import connect
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +98,35 @@ def test_session_and_csrf_flow(base_url: str) -> None:
     tampered = httpx.get(base_url + "/me", cookies={"session": "eyJ0IjoxLCJkIjp7InVzZXIiOiJhZG1pbiJ9fQ.AAAA"})
     assert tampered.status_code == 200
     assert tampered.json()["user"] is None
+
+
+def test_websocket_through_the_stack(base_url: str) -> None:
+    ws_url = base_url.replace("http://", "ws://") + "/ws"
+    with httpx.Client(base_url=base_url) as client:
+        token = client.get("/me").json()["csrf"]
+        client.post("/login", data={"user": "wendy", "csrf_token": token})
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    with connect(ws_url, additional_headers={"origin": "https://spa.example", "cookie": cookie}) as ws:
+        ws.send("hi")
+        assert ws.recv(timeout=5) == "hi:wendy:True"  # session and request id reach WebSockets
+
+
+def test_websocket_from_a_disallowed_origin_or_host_is_refused(base_url: str) -> None:
+    ws_url = base_url.replace("http://", "ws://") + "/ws"
+    with pytest.raises(websockets.exceptions.InvalidStatus) as exc:
+        connect(ws_url, additional_headers={"origin": "https://evil.example"}, open_timeout=5)
+    assert exc.value.response.status_code == 403
+    # a handshake for another host (raw socket: client libraries always send the real Host)
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"GET /ws HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        assert sock.recv(1024).split(b"\r\n", 1)[0] == b"HTTP/1.1 403 Forbidden"
+
+
+def test_bad_host_header_is_400(base_url: str) -> None:
+    r = httpx.get(base_url + "/health", headers={"host": "evil.example"})
+    assert r.status_code == 400
+    assert r.json()["error"] == "Invalid host header"
