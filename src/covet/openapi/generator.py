@@ -8,6 +8,7 @@ operationIds are deduplicated in that order, components are sorted by name.
 from __future__ import annotations
 
 import collections.abc as cabc
+import copy
 import http
 import inspect
 import re
@@ -62,7 +63,6 @@ def generate_openapi(app: Any) -> dict[str, Any]:
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
     if app.servers:
         document["servers"] = list(app.servers)
-    document["paths"] = paths
     schemas, refs = registry.components()
     document["paths"] = resolve_refs(paths, refs)
     components: dict[str, Any] = {}
@@ -109,7 +109,7 @@ def _operation(
     parameters = parameter_objects(route, spec, registry)
     if parameters:
         operation["parameters"] = parameters
-    body = request_body(spec, registry) if method not in ("GET", "HEAD", "DELETE") else None
+    body = request_body(spec, registry)  # documented whatever the method: the handler reads it
     if body is not None:
         operation["requestBody"] = body
 
@@ -132,7 +132,7 @@ def _deep_update(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
         if isinstance(current, dict) and isinstance(value, Mapping):
             _deep_update(current, value)
         else:
-            target[key] = value
+            target[key] = copy.deepcopy(value)
 
 
 def _responses(
@@ -250,7 +250,7 @@ def _user_response(code: int | str, value: Any, registry: SchemaRegistry) -> dic
     """
     if not isinstance(value, Mapping):
         raise ImproperlyConfigured(f"responses[{code!r}] must be a mapping, not {value!r}")
-    out = {k: v for k, v in value.items() if k != "model"}
+    out = {k: copy.deepcopy(v) for k, v in value.items() if k != "model"}
     out.setdefault("description", _phrase(code))
     if "model" in value:
         schema = registry.schema_for(value["model"], "serialization")

@@ -375,3 +375,24 @@ def test_optional_security_dependency_in_an_app() -> None:
     op = doc["paths"]["/feed"]["get"]
     assert op["security"] == [{"HTTPBearer": []}, {}]
     assert "401" not in op["responses"]  # anonymous access is allowed
+
+
+def test_route_options_are_not_mutated_by_generation() -> None:
+    app = Covet()
+    responses = {
+        404: {"description": "Missing", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    }
+    extra = {"responses": {"404": {"x-a": {"b": 1}}}}
+
+    @app.get("/r", responses=responses, openapi_extra=extra)
+    async def r() -> None:
+        return None
+
+    document(app)
+    doc = document(app)
+    assert responses == {
+        404: {"description": "Missing", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    }
+    assert extra == {"responses": {"404": {"x-a": {"b": 1}}}}
+    doc["paths"]["/r"]["get"]["responses"]["404"]["x-a"]["b"] = 2
+    assert extra["responses"]["404"]["x-a"] == {"b": 1}
