@@ -119,6 +119,7 @@ class Database:
             "idle_ping": idle_ping,
         }
         options.update(self.url.pool_options())
+        Pool.validate_options(**options)
         if self.url.is_memory:
             if replicas:
                 raise InterfaceError("an in-memory SQLite database cannot have replicas")
@@ -160,7 +161,9 @@ class Database:
             del _registry[self.alias]
 
     def __repr__(self) -> str:
-        state = "connected" if self.is_connected else "disconnected"
+        state = (
+            "connected" if getattr(self, "_primary", None) and self.is_connected else "disconnected"
+        )
         return f"<Database {self.alias!r} {mask_password(str(self.url))} {state}>"
 
     # -- lifecycle --------------------------------------------------------------

@@ -49,16 +49,13 @@ class Pool:
         idle_ping: float = 30.0,
         label: str = "pool",
     ) -> None:
-        if max_size < 1:
-            raise ValueError(f"max_size must be at least 1, not {max_size}")
-        if not 0 <= min_size <= max_size:
-            raise ValueError(
-                f"min_size must be between 0 and max_size ({max_size}), not {min_size}"
-            )
-        if acquire_timeout <= 0:
-            raise ValueError(f"acquire_timeout must be positive, not {acquire_timeout}")
-        if recycle is not None and recycle <= 0:
-            raise ValueError(f"recycle must be positive, not {recycle}")
+        self.validate_options(
+            min_size=min_size,
+            max_size=max_size,
+            acquire_timeout=acquire_timeout,
+            recycle=recycle,
+            idle_ping=idle_ping,
+        )
         self._connect = connect
         self.min_size = min_size
         self.max_size = max_size
@@ -72,6 +69,29 @@ class Pool:
         self._slots = asyncio.Semaphore(max_size)
         self._closed = False
         self._failure_at = 0.0
+
+    @staticmethod
+    def validate_options(
+        *,
+        min_size: int,
+        max_size: int,
+        acquire_timeout: float,
+        recycle: float | None,
+        idle_ping: float,
+    ) -> None:
+        """Raise ValueError for pool options that make no sense."""
+        if max_size < 1:
+            raise ValueError(f"max_size must be at least 1, not {max_size}")
+        if not 0 <= min_size <= max_size:
+            raise ValueError(
+                f"min_size must be between 0 and max_size ({max_size}), not {min_size}"
+            )
+        if acquire_timeout <= 0:
+            raise ValueError(f"acquire_timeout must be positive, not {acquire_timeout}")
+        if recycle is not None and recycle <= 0:
+            raise ValueError(f"recycle must be positive, not {recycle}")
+        if idle_ping < 0:
+            raise ValueError(f"idle_ping must not be negative, not {idle_ping}")
 
     def __repr__(self) -> str:
         return (
