@@ -100,3 +100,15 @@ async def test_redirect_without_host_uses_server() -> None:
 def test_https_redirect_bad_configuration(options: dict[str, object]) -> None:
     with pytest.raises(ImproperlyConfigured):
         HTTPSRedirectMiddleware(echo_app, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("path", "expected"), [("/api/x", "https://h.example/api/x"), ("/x", "https://h.example/api/x")])
+async def test_redirect_with_root_path(path: str, expected: str) -> None:
+    sent, _ = await drive(HTTPSRedirectMiddleware(echo_app), path=path, headers=[(b"host", b"h.example")], extra={"root_path": "/api"})
+    assert start_headers(sent)["location"] == expected
+
+
+def test_ipv6_literal_host() -> None:
+    mw = TrustedHostMiddleware(echo_app, allowed_hosts=["[::1]"])
+    assert TestClient(mw).get("/", headers={"host": "[::1]:8000"}).status_code == 200
+    assert TestClient(mw).get("/", headers={"host": "[::2]:8000"}).status_code == 400

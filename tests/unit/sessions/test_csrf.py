@@ -311,3 +311,43 @@ def test_get_csrf_token_without_middleware() -> None:
 def test_bad_configuration(options: dict[str, object]) -> None:
     with pytest.raises(ImproperlyConfigured):
         CSRFMiddleware(app, **options)  # type: ignore[arg-type]
+
+
+async def test_streamed_urlencoded_token_found_before_the_scan_limit() -> None:
+    c = make()
+    token = prime(c)
+    cookie = c.cookies["csrftoken"]
+    first = f"csrf_token={token}&a=1&".encode()
+    rest = b"b=" + b"x" * 5000
+    sent: list[dict[str, object]] = []
+    incoming = [
+        {"type": "http.request", "body": first, "more_body": True},
+        {"type": "http.request", "body": rest[:2500], "more_body": True},
+        {"type": "http.request", "body": rest[2500:], "more_body": False},
+    ]
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return incoming.pop(0)
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/f", "scheme": "http",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"cookie", f"csrftoken={cookie}".encode()),
+        ],
+    }
+    await CSRFMiddleware(app, secret_key=SECRET, max_form_scan=1024)(scope, receive, send)
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"])["body"].encode() == first + rest  # type: ignore[arg-type]
+
+
+def test_urlencoded_token_past_the_scan_limit_is_403() -> None:
+    c = make(max_form_scan=1024)
+    token = prime(c)
+    body = b"pad=" + b"x" * 2000 + f"&csrf_token={token}".encode()
+    r = c.post("/f", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 403
