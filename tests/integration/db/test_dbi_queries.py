@@ -20,6 +20,8 @@ async def test_execute_returns_rows_affected(db: Database, table: str) -> None:
     assert await db.execute(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", ["a", 1]) == 1
     assert await db.execute(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", ("b", 2)) == 1
     assert await db.execute(f"UPDATE {t} SET qty = qty + 1") == 2
+    # rows matched count, even when the new value equals the old one (MySQL: FOUND_ROWS)
+    assert await db.execute(f"UPDATE {t} SET qty = qty") == 2
     assert await db.execute(f"UPDATE {t} SET qty = 0 WHERE name = {p(1)}", ["zzz"]) == 0
     assert await db.execute(f"DELETE FROM {t} WHERE name = {p(1)}", ["a"]) == 1
 

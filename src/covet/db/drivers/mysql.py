@@ -27,6 +27,8 @@ from covet.exceptions import MissingDependency
 __all__ = ("MySQLConnection", "connect_mysql", "load_mysql_driver")
 
 _UTC = dt.timezone.utc
+#: rows *matched* by UPDATE count as affected, as on PostgreSQL and SQLite
+_CLIENT_FOUND_ROWS = 2
 
 
 class _Driver:
@@ -230,7 +232,7 @@ async def connect_mysql(
     connect_timeout: float,
     driver: str | None = None,
 ) -> MySQLConnection:
-    """Open a connection (utf8mb4, autocommit, UTC session time zone)."""
+    """Open a connection (utf8mb4, autocommit, UTC session time zone, FOUND_ROWS)."""
     drv = load_mysql_driver(driver)
     kwargs: dict[str, Any] = {}
     for key, value in options.items():
@@ -251,6 +253,7 @@ async def connect_mysql(
             password=password or "",
             autocommit=True,
             connect_timeout=connect_timeout,
+            client_flag=_CLIENT_FOUND_ROWS,
             **{db_kw: database or None},
             **kwargs,
         )
