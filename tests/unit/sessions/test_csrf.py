@@ -351,3 +351,15 @@ def test_urlencoded_token_past_the_scan_limit_is_403() -> None:
     body = b"pad=" + b"x" * 2000 + f"&csrf_token={token}".encode()
     r = c.post("/f", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 403
+
+
+def test_host_prefixed_cookie_needs_secure() -> None:
+    with pytest.raises(ImproperlyConfigured):
+        CSRFMiddleware(app, secret_key=SECRET, cookie_name="__Host-csrftoken")
+    c = TestClient(
+        CSRFMiddleware(app, secret_key=SECRET, cookie_name="__Host-csrftoken", cookie_secure=True),
+        base_url="https://shop.example",
+    )
+    r = c.get("/")
+    assert r.headers["set-cookie"].startswith("__Host-csrftoken=")
+    assert "Secure" in r.headers["set-cookie"]
