@@ -17,6 +17,9 @@ class Writer(Model):
     name: str | None = None
     password_hash: str = Field(max_length=200)
 
+    class Meta:  # a name no other test uses, should a test create every known table
+        table = "covet_openapi_test_writer"
+
 
 WriterIn = Writer.schema(exclude={"id"}, name="WriterIn")
 WriterPublic = Writer.schema(exclude={"password_hash"}, name="WriterPublic")
