@@ -150,3 +150,18 @@ def test_query_fast_path_matches_parse_qsl(query: str) -> None:
     from urllib.parse import parse_qsl
 
     assert QueryParams(query).multi_items() == parse_qsl(query, keep_blank_values=True)
+
+
+def test_mutablecopy_and_limits_validation() -> None:
+    from covet.http.limits import DEFAULT_LIMITS, Limits
+
+    original = Headers(raw=[(b"a", b"1")])
+    copy = original.mutablecopy()
+    copy["a"] = "2"
+    assert original["a"] == "1" and copy["a"] == "2"
+    assert Headers({"a": "1"}) == original and repr(original) == "Headers({'a': '1'})"
+    assert DEFAULT_LIMITS.max_body_size == 1_048_576 and DEFAULT_LIMITS.max_json_depth == 64
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="positive integer"):
+            Limits(max_body_size=bad)  # type: ignore[arg-type]
+    assert Limits(max_file_size=10).max_file_size == 10

@@ -291,3 +291,8 @@ def test_byte_by_byte_feeding_stays_linear_and_bounded() -> None:
     assert time.process_time() - start < 5  # quadratic rescans would take minutes
     assert isinstance(events[0], PartStart) and events[0].name == "a"
     assert b"".join(e.data for e in events if isinstance(e, PartData)) == b"1"
+
+
+def test_urlencoded_invalid_utf8_is_replaced_not_an_error() -> None:
+    form = parse_urlencoded(b"name=%FF%FEx&ok=1")
+    assert form["name"] == "\ufffd\ufffdx" and form["ok"] == "1"

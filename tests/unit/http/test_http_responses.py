@@ -329,3 +329,10 @@ async def test_exact_asgi_messages(
         {"type": "http.response.start", "status": response.status_code, "headers": start_headers},
         {"type": "http.response.body", "body": body},
     ]
+
+
+def test_headers_view_follows_reassigned_raw_headers() -> None:
+    resp = Response("x")
+    assert resp.headers["content-length"] == "1"
+    resp.raw_headers = [(b"x-new", b"1")]
+    assert resp.headers["x-new"] == "1" and "content-length" not in resp.headers
