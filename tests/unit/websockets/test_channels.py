@@ -32,8 +32,11 @@ def chat_app() -> Covet:
 
 def test_room_members_receive_each_others_messages() -> None:
     with TestClient(chat_app()) as client:
-        with client.websocket_connect("/ws/lobby") as a, client.websocket_connect("/ws/lobby") as b, \
-                client.websocket_connect("/ws/other") as c:
+        with (
+            client.websocket_connect("/ws/lobby") as a,
+            client.websocket_connect("/ws/lobby") as b,
+            client.websocket_connect("/ws/other") as c,
+        ):
             for ws in (a, b, c):
                 assert "joined" in ws.receive_json()
             a.send_json({"from": "a"})

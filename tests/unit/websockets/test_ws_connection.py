@@ -200,3 +200,17 @@ async def test_json_modes_match_codec() -> None:
     await ws.accept()
     await ws.send_json({"x": [1, None]})
     assert peer.sent[-1]["text"].encode() == _json.dumps({"x": [1, None]})
+
+
+async def test_denial_response_before_accept() -> None:
+    peer = Peer()
+    ws = connect(peer)
+    await ws.send({"type": "websocket.http.response.start", "status": 403, "headers": []})
+    await ws.send({"type": "websocket.http.response.body", "body": b"no"})
+    assert ws.application_state is WebSocketState.DISCONNECTED
+    assert [m["type"] for m in peer.sent] == [
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+    ]
+    with pytest.raises(RuntimeError, match="closed"):
+        await ws.send_text("x")
