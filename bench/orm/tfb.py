@@ -160,7 +160,9 @@ def raw_handlers(acquire: Callable[[], Any], ph: Callable[[int], str]) -> dict[s
             for i in random.sample(range(1, 10001), 20):
                 r = await c.fetchrow(sel, i)
                 out.append({"id": r[0], "randomNumber": rid()})
-            await c.executemany(upd, sorted(((w["randomNumber"], w["id"]) for w in out), key=lambda r: r[1]))
+            await c.executemany(
+                upd, sorted(((w["randomNumber"], w["id"]) for w in out), key=lambda r: r[1])
+            )
         return json.dumps(out)
 
     async def fortunes() -> str:
@@ -171,21 +173,31 @@ def raw_handlers(acquire: Callable[[], Any], ph: Callable[[int], str]) -> dict[s
     return {"db": db, "queries": queries, "updates": updates, "fortunes": fortunes}
 
 
-async def asyncpg_contender(url: str, size: int) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
+async def asyncpg_contender(
+    url: str, size: int
+) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
     import asyncpg
 
     pool = await asyncpg.create_pool(url, min_size=size, max_size=size)
     return raw_handlers(pool.acquire, lambda i: f"${i}"), pool.close
 
 
-async def asyncmy_contender(parts: Any, size: int) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
+async def asyncmy_contender(
+    parts: Any, size: int
+) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
     import contextlib
 
     import asyncmy
 
     pool = await asyncmy.create_pool(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-        password=parts.password or "", db=DBNAME, minsize=size, maxsize=size, autocommit=True,
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username or "root",
+        password=parts.password or "",
+        db=DBNAME,
+        minsize=size,
+        maxsize=size,
+        autocommit=True,
     )
 
     class Conn(RawConn):
@@ -254,12 +266,16 @@ async def sqlite_contender(path: str) -> tuple[dict[str, Handler], Callable[[], 
     return raw_handlers(acquire, lambda i: "?"), close
 
 
-async def sqlalchemy_contender(url: str, size: int) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
+async def sqlalchemy_contender(
+    url: str, size: int
+) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
     from tfb_sqlalchemy_models import SAFortune, SAWorld
 
-    engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://"), pool_size=size, max_overflow=0)
+    engine = create_async_engine(
+        url.replace("postgresql://", "postgresql+asyncpg://"), pool_size=size, max_overflow=0
+    )
     Session = async_sessionmaker(engine, expire_on_commit=False)
 
     async def db() -> str:
@@ -293,7 +309,9 @@ async def sqlalchemy_contender(url: str, size: int) -> tuple[dict[str, Handler],
     return {"db": db, "queries": queries, "updates": updates, "fortunes": fortunes}, engine.dispose
 
 
-async def tortoise_contender(url: str, size: int) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
+async def tortoise_contender(
+    url: str, size: int
+) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
     from tortoise import Tortoise
 
     import tfb_tortoise_models as tm
@@ -326,7 +344,12 @@ async def tortoise_contender(url: str, size: int) -> tuple[dict[str, Handler], C
     async def fortunes() -> str:
         return render_fortunes([(f.id, f.message) for f in await tm.TFortune.all()])
 
-    return {"db": db, "queries": queries, "updates": updates, "fortunes": fortunes}, Tortoise.close_connections
+    return {
+        "db": db,
+        "queries": queries,
+        "updates": updates,
+        "fortunes": fortunes,
+    }, Tortoise.close_connections
 
 
 # -- setup -----------------------------------------------------------------------------------
@@ -338,7 +361,9 @@ async def seed(db: Database) -> None:
     await drop_all(db, [World, Fortune])
     await create_all(db, [World, Fortune])
     rng = random.Random(7)
-    await World.objects.bulk_create([World(id=i, randomnumber=rng.randint(1, 10000)) for i in range(1, 10001)])
+    await World.objects.bulk_create(
+        [World(id=i, randomnumber=rng.randint(1, 10000)) for i in range(1, 10001)]
+    )
     await Fortune.objects.bulk_create([Fortune(id=i, message=m) for i, m in enumerate(FORTUNES, 1)])
 
 
@@ -359,7 +384,9 @@ REQUESTS = {"db": 3000, "queries": 300, "updates": 200, "fortunes": 2000}
 
 
 async def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--backend", choices=["postgres", "mysql", "sqlite"], default="postgres")
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--pool", type=int, default=16)
@@ -382,10 +409,17 @@ async def main() -> None:
         import pymysql
 
         p = urlsplit(MY_ADMIN)
-        conn = pymysql.connect(host=p.hostname, port=p.port or 3306, user=p.username or "root", password=p.password or "")
+        conn = pymysql.connect(
+            host=p.hostname,
+            port=p.port or 3306,
+            user=p.username or "root",
+            password=p.password or "",
+        )
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{DBNAME}`")
-            cur.execute(f"CREATE DATABASE `{DBNAME}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            cur.execute(
+                f"CREATE DATABASE `{DBNAME}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
         conn.close()
         url = urlunsplit((p.scheme, p.netloc, "/" + DBNAME, "", ""))
     else:
@@ -395,7 +429,9 @@ async def main() -> None:
     try:
         await covet_db.connect()
         await seed(covet_db)
-        contenders: dict[str, Callable[[], Awaitable[tuple[dict[str, Handler], Callable[[], Awaitable[None]]]]]] = {}
+        contenders: dict[
+            str, Callable[[], Awaitable[tuple[dict[str, Handler], Callable[[], Awaitable[None]]]]]
+        ] = {}
         if args.backend == "postgres":
             contenders["raw asyncpg"] = lambda: asyncpg_contender(url, args.pool)
         elif args.backend == "mysql":
@@ -440,24 +476,36 @@ async def main() -> None:
                         best = r if best is None or r[0] < best[0] else best
                     assert best is not None
                     results.setdefault(test, {})[name] = best
-                    print(f"# {name:22s} {test:9s} {best[0]:9.1f} us CPU/req {best[1]:9.0f} req/s", file=sys.stderr)
+                    print(
+                        f"# {name:22s} {test:9s} {best[0]:9.1f} us CPU/req {best[1]:9.0f} req/s",
+                        file=sys.stderr,
+                    )
             finally:
                 await close()
         base = next(iter(contenders))
-        print(f"\n{args.backend}: concurrency {args.concurrency}, pool {args.pool}, best of {args.rounds}\n")
+        print(
+            f"\n{args.backend}: concurrency {args.concurrency}, pool {args.pool}, best of {args.rounds}\n"
+        )
         print("| test | contender | CPU µs/req | req/s | CPU vs raw | req/s vs raw |")
         print("|---|---|---:|---:|---:|---:|")
         for test, per in results.items():
             raw_cpu, raw_rps = per[base]
             for name, (cpu, rps) in per.items():
-                print(f"| {test} | {name} | {cpu:.0f} | {rps:.0f} | {cpu / raw_cpu:.2f}x | {rps / raw_rps * 100:.0f}% |")
+                print(
+                    f"| {test} | {name} | {cpu:.0f} | {rps:.0f} | {cpu / raw_cpu:.2f}x | {rps / raw_rps * 100:.0f}% |"
+                )
     finally:
         await covet_db.disconnect()
         if args.backend == "postgres":
             await admin.execute(f'DROP DATABASE IF EXISTS "{DBNAME}" WITH (FORCE)')
             await admin.close()
         elif args.backend == "mysql":
-            conn = pymysql.connect(host=p.hostname, port=p.port or 3306, user=p.username or "root", password=p.password or "")
+            conn = pymysql.connect(
+                host=p.hostname,
+                port=p.port or 3306,
+                user=p.username or "root",
+                password=p.password or "",
+            )
             with conn.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{DBNAME}`")
             conn.close()

@@ -172,10 +172,13 @@ def _resolve_waiting() -> None:
             target = _target_of(field)
             if target is None or target._meta.pk is None:
                 continue
-            if field.is_m2m and field.through is not None and isinstance(field.through, str):
-                try:
-                    field.through = get_model(field.through, field.model)
-                except LookupError:
+            if field.is_m2m and field.through is not None:
+                if isinstance(field.through, str):
+                    try:
+                        field.through = get_model(field.through, field.model)
+                    except LookupError:
+                        continue
+                if not field.through._meta.ready:
                     continue
             _waiting.remove(field)
             _wire(field, target)

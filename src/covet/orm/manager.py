@@ -75,32 +75,25 @@ class Manager(Generic[M]):
         return self.get_queryset().__aiter__()
 
     async def get(self, *args: Any, **kwargs: Any) -> M:
-        """The single matching object. ``get(pk=x)`` / ``get(id=x)`` uses cached SQL."""
-        if not args and len(kwargs) == 1:
-            ((key, value),) = kwargs.items()
-            pk = self.model._meta.pk
-            if key in ("pk", pk.name) and value is not None and not hasattr(value, "resolve"):
-                return await self._get_by_pk(value)
-        return await self.get_queryset().get(*args, **kwargs)
-
-    async def _get_by_pk(self, value: Any) -> M:
+        """The single matching object. ``get(pk=x)`` / ``get(id=x)`` runs cached SQL."""
+        if args or len(kwargs) != 1:
+            return await self.get_queryset().get(*args, **kwargs)
+        ((key, value),) = kwargs.items()
         model = self.model
         meta = model._meta
+        if key not in ("pk", meta.pk.name) or value is None or hasattr(value, "resolve"):
+            return await self.get_queryset().get(**kwargs)
         db = db_for(model)
         dialect = db.dialect
-        key = ("get_pk", dialect.name)
-        sql = meta.cache.get(key)
-        if sql is None:
-            table = Table(meta.table)
-            sel = Select([Column(f.column, table) for f in meta.fields], table)
-            sel.where(Column(meta.pk.column, table) == Param(None))
-            sql = meta.cache[key] = Compiler(dialect).compile(sel)[0]
+        plan = meta.cache.get(dialect.name)
+        if plan is None:
+            plan = meta.cache[dialect.name] = self._pk_plan(dialect)
+        sql, to_db, attnames, convs = plan
         if hasattr(value, "_meta"):
             value = value.pk
-        row = await db.fetch_one(sql, [dialect.to_db(value, meta.pk.kind)])
+        row = await db.fetch_one(sql, [value if to_db is None else to_db(value)])
         if row is None:
             raise model.DoesNotExist(f"{model.__name__} matching query does not exist")
-        attnames, convs = model_loader(model, dialect)
         obj = model.__new__(model)
         if convs:
             values = list(row)
@@ -113,6 +106,16 @@ class Manager(Generic[M]):
         d["_persisted"] = True
         obj.__dict__ = d
         return obj
+
+    def _pk_plan(self, dialect: Any) -> tuple[str, Any, tuple[str, ...], Any]:
+        """``(sql, pk converter, attnames, converters)`` for ``get(pk=...)`` on ``dialect``."""
+        meta = self.model._meta
+        table = Table(meta.table)
+        sel = Select([Column(f.column, table) for f in meta.fields], table)
+        sel.where(Column(meta.pk.column, table) == Param(None))
+        sql = Compiler(dialect).compile(sel)[0]
+        attnames, convs = model_loader(self.model, dialect)
+        return sql, dialect.to_db_converter(meta.pk.kind), attnames, convs
 
     async def raw(self, sql: str, params: Sequence[Any] | None = None) -> list[M]:
         """Run your own SELECT (dialect placeholders) and map rows to instances by column name.

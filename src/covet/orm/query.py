@@ -283,6 +283,25 @@ class QuerySet(Generic[M]):
         dialect = self.db.dialect
         return lambda v: _agg_value(agg, v, kind, dialect)
 
+    def _shape_key(self, dialect: Any) -> tuple[Any, ...] | None:
+        """A cache key for queries whose SQL depends on no value (no filters): their
+        compiled SQL is reused; only LIMIT/OFFSET travel as parameters."""
+        if self._filters or self._values is not None or self._annotations:
+            return None
+        order = self._order
+        if order is not None and not all(type(t) is str for t in order):
+            return None
+        return (
+            "select",
+            dialect.name,
+            None if order is None else tuple(order),
+            self._limit is not None,
+            bool(self._offset),
+            self._distinct,
+            tuple(self._related),
+            self._for_update,
+        )
+
     def _compile(self, node: Any) -> tuple[str, list[Any]]:
         return Compiler(self.db.dialect).compile(node)
 
@@ -306,8 +325,18 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return self._result_cache
         db = self.db
-        sel, _qb, layout = self._build_select()
-        sql, params = Compiler(db.dialect).compile(sel)
+        shape = self._shape_key(db.dialect)
+        cached = self.model._meta.cache.get(shape) if shape is not None else None
+        if cached is not None:
+            sql, layout = cached
+            params: list[Any] = [] if self._limit is None else [self._limit]
+            if self._offset:
+                params.append(self._offset)
+        else:
+            sel, _qb, layout = self._build_select()
+            sql, params = Compiler(db.dialect).compile(sel)
+            if shape is not None:
+                self.model._meta.cache[shape] = (sql, layout)
         rows = await db.fetch_all(sql, params)
         if self._values is not None:
             result = _shape_values(rows, self._values, self._values_mode, layout, db.dialect)

@@ -136,3 +136,12 @@ async def test_async_iteration_slicing_first_last(db: Database) -> None:
     assert (await Article.objects.order_by("title").last()).title == "t09"  # type: ignore[union-attr]
     with pytest.raises(IndexError):
         await Article.objects.order_by("title")[50]
+
+
+async def test_update_validates_values(db: Database) -> None:
+    a = await Author.objects.create(email="v@x.io")
+    with pytest.raises(ValidationError):
+        await Author.objects.filter(pk=a.pk).update(email=None)
+    with pytest.raises(ValidationError):
+        await Author.objects.filter(pk=a.pk).update(score="fast")
+    assert (await Author.objects.get(pk=a.pk)).email == "v@x.io"

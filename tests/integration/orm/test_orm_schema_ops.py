@@ -17,12 +17,16 @@ async def test_database_create_all_and_drop_all(tmp_path: Path) -> None:
     try:
         await db.create_all()
         await db.create_all()  # idempotent
-        tables = {r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         assert {"orm_author", "orm_article", "orm_article_labels", "orm_counter"} <= tables
         await Counter.objects.create(name="c")
         assert await Counter.objects.count() == 1
         await db.drop_all()
-        tables = {r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         assert Author._meta.table not in tables and "orm_article_labels" not in tables
     finally:
         await db.disconnect()

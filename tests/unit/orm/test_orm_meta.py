@@ -7,7 +7,7 @@ from orm_unit_models import Account, Badge, Color, Entry, Topic
 
 from covet.db import exceptions as db_exc
 from covet.db.dialects import get_dialect
-from covet.orm import Field, ForeignKey, Model, RelationNotLoaded
+from covet.orm import Field, ForeignKey, ManyToMany, Model, RelationNotLoaded
 from covet.orm.ddl import create_sql
 
 
@@ -108,3 +108,40 @@ def test_bad_declarations() -> None:
 
         class Clash(Model):
             account: ForeignKey[Account] = Field(related_name="email")
+
+
+def test_abstract_inheritance_and_explicit_through() -> None:
+    class Stamped(Model):
+        created: int = 0
+
+        class Meta:
+            abstract = True
+
+    class Group(Stamped):
+        name: str = Field(max_length=20)
+
+        class Meta:
+            table = "u_group"
+
+    class Member(Stamped):
+        name: str = Field(max_length=20)
+        groups: ManyToMany[Group] = Field(through="Membership", related_name="members")
+
+        class Meta:
+            table = "u_member"
+
+    class Membership(Model):
+        member: ForeignKey[Member] = Field(related_name="+")
+        group: ForeignKey[Group] = Field(related_name="+")
+        role: str = Field(max_length=10, default="user")
+
+        class Meta:
+            table = "u_membership"
+
+    assert [f.name for f in Group._meta.fields] == ["id", "created", "name"]
+    assert Stamped._meta.abstract and not Stamped._meta.fields
+    with pytest.raises(TypeError, match="abstract"):
+        Stamped()
+    field = Member._meta.by_name["groups"]
+    assert field.through is Membership and field.through_fields == ("member", "group")
+    assert Group._meta.get_reverse("members") is not None
