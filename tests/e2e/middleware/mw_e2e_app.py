@@ -100,7 +100,7 @@ async def ws(websocket: WebSocket) -> None:
 app.add_middleware(CSRFMiddleware, secret_key=SECRET)
 app.add_middleware(SessionMiddleware, secret_key=SECRET, store=store)
 app.add_middleware(BodySizeLimitMiddleware, max_body_size=64 * 1024)
-app.add_middleware(TimeoutMiddleware, timeout=0.5)
+app.add_middleware(TimeoutMiddleware, timeout=1.5)
 app.add_middleware(GZipMiddleware, minimum_size=100)
 app.add_middleware(SecurityHeadersMiddleware)
 app.add_middleware(CORSMiddleware, allow_origins=["https://spa.example"], allow_methods=["GET", "POST"], allow_credentials=True)

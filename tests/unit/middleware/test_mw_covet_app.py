@@ -68,7 +68,7 @@ def build() -> Covet:
     app.add_middleware(CSRFMiddleware, secret_key=SECRET)
     app.add_middleware(SessionMiddleware, secret_key=SECRET, store=MemoryStore())
     app.add_middleware(BodySizeLimitMiddleware, max_body_size=1000)
-    app.add_middleware(TimeoutMiddleware, timeout=0.1)
+    app.add_middleware(TimeoutMiddleware, timeout=0.5)
     app.add_middleware(GZipMiddleware, minimum_size=200)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CORSMiddleware, allow_origins=["https://spa.example"])
