@@ -32,8 +32,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "src"))
 
-from covet.db import Database  # noqa: E402
-from covet.orm import Field, Model  # noqa: E402
+from covet.db import Database
+from covet.orm import Field, Model
 
 PG_ADMIN = os.environ.get("COVET_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 MY_ADMIN = os.environ.get("COVET_BENCH_MYSQL", "mysql://root@127.0.0.1:3306/test")
@@ -312,9 +312,8 @@ async def sqlalchemy_contender(
 async def tortoise_contender(
     url: str, size: int
 ) -> tuple[dict[str, Handler], Callable[[], Awaitable[None]]]:
-    from tortoise import Tortoise
-
     import tfb_tortoise_models as tm
+    from tortoise import Tortoise
 
     await Tortoise.init(
         db_url=url.replace("postgresql://", "asyncpg://") + f"?minsize={size}&maxsize={size}",

@@ -254,7 +254,7 @@ def _bulk_update_sql(model: type[Model], fields: list[Any], rows: int, dialect: 
             sets[f.column] = Case(whens, default=Column(f.column, table))
         node = Update(table, sets, In(pk_col, [Param(None) for _ in range(rows)]))
         sql = meta.cache[key] = Compiler(dialect).compile(node)[0]
-    return sql  # type: ignore[no-any-return]
+    return sql
 
 
 def _typed_param(value: Any, field: Any, dialect: Any) -> Expr:
