@@ -255,6 +255,8 @@ def _classify(
         if kind is not None:
             if kind == "request" and ctx.websocket:
                 raise ImproperlyConfigured(f"{owner}: {pname!r}: a WebSocket endpoint gets WebSocket, not Request")
+            if kind == "background" and ctx.websocket:
+                raise ImproperlyConfigured(f"{owner}: {pname!r}: BackgroundTasks are not available on websocket routes")
             if kind == "websocket" and not ctx.websocket:
                 raise ImproperlyConfigured(f"{owner}: {pname!r}: WebSocket is only available on websocket routes")
             node.specials.append((pname, kind))

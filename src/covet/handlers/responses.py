@@ -102,48 +102,66 @@ def _model_serializer(model: Any, endpoint: str) -> Callable[[Any], bytes]:
     return serialize
 
 
-def _plain_serializer() -> Callable[[Any], bytes]:
-    dumps = _json.dumps
-
-    def serialize(value: Any) -> bytes:
-        try:
-            return dumps(value)
-        except TypeError:
-            kind = foreign_kind(type(value))
-            if kind == "msgspec":
-                return sys.modules["msgspec"].json.encode(value)
-            if kind == "pydantic":
-                return value.__pydantic_serializer__.to_json(value)
-            ms = sys.modules.get("msgspec")
-            if ms is None:
-                raise
-            # msgspec Structs nested in plain data: lower them to builtins, keep the rest
-            return dumps(ms.to_builtins(value, builtin_types=_PASSTHROUGH, enc_hook=_json.default))
-
-    return serialize
+def _plain_fallback(value: Any, dumps: Callable[[Any], bytes]) -> bytes:
+    """Encode what ``_json.dumps`` refused: msgspec Structs, pydantic models, nested Structs."""
+    kind = foreign_kind(type(value))
+    if kind == "msgspec":
+        return sys.modules["msgspec"].json.encode(value)  # type: ignore[no-any-return]
+    if kind == "pydantic":
+        return value.__pydantic_serializer__.to_json(value)  # type: ignore[no-any-return]
+    ms = sys.modules.get("msgspec")
+    if ms is None:
+        return dumps(value)  # re-raise the original TypeError
+    # msgspec Structs nested in plain data: lower them to builtins, keep the rest
+    return dumps(ms.to_builtins(value, builtin_types=_PASSTHROUGH, enc_hook=_json.default))
 
 
 def build_responder(route: Any, return_annotation: Any, endpoint_name: str) -> Responder:
     """Compile the conversion of return values for ``route``."""
     _json.backend()  # resolve the JSON backend now, so the bound ``dumps`` is the final one
+    dumps = _json.dumps
     model = resolve_response_model(route, return_annotation)
-    serialize = _model_serializer(model, endpoint_name) if model is not None else _plain_serializer()
+    serialize = _model_serializer(model, endpoint_name) if model is not None else None
     status = getattr(route, "status_code", None) or 200
     status_bytes_ok = status not in _NO_BODY and status >= 200
     response_class = getattr(route, "response_class", None)
     if response_class is JSONResponse:
         response_class = None
+    direct = response_class is None and status_bytes_ok
 
     async def respond(
         result: Any, scope: Scope, receive: Receive, send: Send, background: BackgroundTasks | None
     ) -> None:
-        if type(result) is not dict and isinstance(result, Response):
+        if direct and (
+            type(result) is dict
+            or type(result) is list
+            or (serialize is not None and not isinstance(result, Response))
+        ):
+            # the hot path: JSON encoded once, two ASGI messages, no Response object
+            if serialize is None:
+                try:
+                    body = dumps(result)
+                except TypeError:
+                    body = _plain_fallback(result, dumps)
+            else:
+                body = serialize(result)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-length", b"%d" % len(body)), _JSON_CT],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+            if background is not None and background.tasks:
+                await background()
+            return
+        if isinstance(result, Response):
             if background is not None and background.tasks:
                 if result.background is None:
                     result.background = background
                 else:
                     result.background = BackgroundTasks([result.background, background])
-                background = None
             await result(scope, receive, send)
             return
         if response_class is not None:
@@ -153,7 +171,10 @@ def build_responder(route: Any, return_annotation: Any, endpoint_name: str) -> R
             await resp(scope, receive, send)
             return
         if status_bytes_ok:
-            body = serialize(result)
+            try:
+                body = dumps(result)
+            except TypeError:
+                body = _plain_fallback(result, dumps)
             await send(
                 {
                     "type": "http.response.start",
@@ -161,9 +182,7 @@ def build_responder(route: Any, return_annotation: Any, endpoint_name: str) -> R
                     "headers": [(b"content-length", b"%d" % len(body)), _JSON_CT],
                 }
             )
-            await send(
-                {"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body}
-            )
+            await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
         else:
             await send({"type": "http.response.start", "status": status, "headers": []})
             await send({"type": "http.response.body", "body": b""})

@@ -145,6 +145,16 @@ async def test_responses_pass_through() -> None:
     assert r.status == 202 and r.body == b"hi"
 
 
+async def test_response_passes_through_a_response_model() -> None:
+    async def f(raw: bool = False) -> UserOut:
+        if raw:
+            return PlainTextResponse("raw")  # type: ignore[return-value]
+        return UserOut(1, "a")
+
+    assert (await run(f, query="raw=1")).body == b"raw"
+    assert (await run(f)).json() == {"id": 1, "name": "a"}
+
+
 async def test_response_class_wraps_plain_returns() -> None:
     async def f() -> str:
         return "<b>x</b>"
