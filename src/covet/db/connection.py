@@ -100,6 +100,8 @@ class Connection:
 
     async def execute_many(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
         """Run one statement per parameter set."""
+        if not seq_of_params:
+            return 0
         return int(await self._call("execute_many", sql, seq_of_params))
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Any]:

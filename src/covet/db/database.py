@@ -375,6 +375,8 @@ class Database:
         self, sql: str, seq_of_params: Sequence[Sequence[Any]], *, using: str | None = None
     ) -> int:
         """Run one statement once per parameter set (rows affected; -1 if unknown)."""
+        if not seq_of_params:
+            return 0
         return int(await self._run("execute_many", sql, seq_of_params, using, read=False))
 
     async def fetch_all(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import pytest
@@ -174,3 +175,27 @@ async def test_reconnects_after_disconnect_and_lazily(backend: str) -> None:
     finally:
         await db.disconnect()
         db.unregister()
+
+
+async def test_execute_many_with_no_rows(db: Database, table: str) -> None:
+    t = db.dialect.quote(table)
+    assert await db.execute_many(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", []) == 0
+    async with db.connection() as conn:
+        assert (
+            await conn.execute_many(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", []) == 0
+        )
+
+
+async def test_many_concurrent_writers(db: Database, table: str) -> None:
+    t = db.dialect.quote(table)
+
+    async def write(i: int) -> None:
+        if i % 3 == 0:
+            async with db.transaction():
+                await db.execute(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", [f"w{i}", i])
+        else:
+            await db.execute(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", [f"w{i}", i])
+
+    await asyncio.gather(*(write(i) for i in range(40)))  # 40 tasks over max_size=4
+    assert await db.fetch_val(f"SELECT COUNT(*) FROM {t}") == 40
+    assert db.primary_pool.size <= 4 and db.primary_pool.in_use == 0
