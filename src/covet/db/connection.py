@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -139,6 +140,13 @@ class Connection:
             raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
         if self._released:
             raise InterfaceError("this connection was released to the pool")
+        if self._raw.iterate_needs_transaction and not self._tx_depth:
+            # so that transactions opened in the loop body become savepoints
+            async with self.transaction():
+                async with aclosing(self.iterate(sql, params, chunk_size=chunk_size)) as inner:
+                    async for row in inner:
+                        yield row
+            return
         rows = self._raw.iterate(sql, params, chunk_size)
         exclusive = self._raw.streams_exclusively
         try:

@@ -199,3 +199,23 @@ async def test_many_concurrent_writers(db: Database, table: str) -> None:
     await asyncio.gather(*(write(i) for i in range(40)))  # 40 tasks over max_size=4
     assert await db.fetch_val(f"SELECT COUNT(*) FROM {t}") == 40
     assert db.primary_pool.size <= 4 and db.primary_pool.in_use == 0
+
+
+async def test_transactions_inside_an_iterate_loop(db: Database, table: str) -> None:
+    t, p = db.dialect.quote(table), db.dialect.placeholder
+    await db.execute_many(
+        f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", [(f"r{i}", i) for i in range(6)]
+    )
+    if db.dialect.name == "mysql":
+        pytest.skip("MySQL streams exclusively: no queries on the connection inside the loop")
+    async with db.connection():
+        async for row in db.iterate(f"SELECT name, qty FROM {t} ORDER BY qty", chunk_size=2):
+            with contextlib.suppress(RuntimeError):
+                async with db.transaction():
+                    await db.execute(
+                        f"UPDATE {t} SET qty = qty + 100 WHERE name = {p(1)}", [row["name"]]
+                    )
+                    if row["qty"] % 2:
+                        raise RuntimeError("roll this one back")
+    rows = await db.fetch_all(f"SELECT qty FROM {t} ORDER BY name")
+    assert [r["qty"] for r in rows] == [100, 1, 102, 3, 104, 5]

@@ -34,6 +34,8 @@ class DriverConnection(abc.ABC):
     #: True when a query cancelled mid-way leaves the connection usable (asyncpg cancels
     #: server-side; SQLite's thread finishes the call); else it is discarded
     cancel_safe: bool = True
+    #: True when ``iterate`` needs an open transaction (PostgreSQL's server-side cursors)
+    iterate_needs_transaction: bool = False
 
     @abc.abstractmethod
     async def execute(self, sql: str, params: Params) -> int:

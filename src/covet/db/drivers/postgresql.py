@@ -37,6 +37,7 @@ class PostgreSQLConnection(DriverConnection):
     """An ``asyncpg.Connection``."""
 
     cancel_safe = False  # a cancelled query may still be winding down server-side
+    iterate_needs_transaction = True
 
     def __init__(self, conn: Any) -> None:
         super().__init__()
