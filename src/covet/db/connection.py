@@ -142,10 +142,12 @@ class Connection:
             raise InterfaceError("this connection was released to the pool")
         if self._raw.iterate_needs_transaction and not self._tx_depth:
             # so that transactions opened in the loop body become savepoints
-            async with self.transaction():
-                async with aclosing(self.iterate(sql, params, chunk_size=chunk_size)) as inner:
-                    async for row in inner:
-                        yield row
+            async with (
+                self.transaction(),
+                aclosing(self.iterate(sql, params, chunk_size=chunk_size)) as inner,
+            ):
+                async for row in inner:
+                    yield row
             return
         rows = self._raw.iterate(sql, params, chunk_size)
         exclusive = self._raw.streams_exclusively
