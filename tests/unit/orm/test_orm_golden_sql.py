@@ -193,3 +193,29 @@ def test_default_ordering_and_reverse() -> None:
     assert sql.endswith('ORDER BY "u_account"."id" DESC')
     sql, _ = compiled(Account.objects.reverse(), "postgresql")
     assert sql.endswith('ORDER BY "u_account"."id" ASC')
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_upsert_and_returning(dialect: str) -> None:
+    d = get_dialect(dialect)
+    d.supports_returning = dialect != "mysql"
+    t = table("counter")
+    stmt = insert(
+        t,
+        {"name": "a", "value": 1},
+        on_conflict=["name"],
+        update_columns=["value"],
+        returning=["id"],
+    )
+    sql, params = Compiler(d).compile(stmt)
+    expected = {
+        "sqlite": 'INSERT INTO "counter" ("name", "value") VALUES (?, ?) ON CONFLICT ("name") DO UPDATE SET "value" = EXCLUDED."value" RETURNING "id"',
+        "postgresql": 'INSERT INTO "counter" ("name", "value") VALUES (?, ?) ON CONFLICT ("name") DO UPDATE SET "value" = EXCLUDED."value" RETURNING "id"',
+        "mysql": 'INSERT INTO "counter" ("name", "value") VALUES (?, ?) ON DUPLICATE KEY UPDATE "value" = VALUES("value")',
+    }[dialect]
+    assert sql == q(expected, dialect) and params == ["a", 1]
+    sql, _ = Compiler(d).compile(insert(t, {"name": "a"}, on_conflict=["name"], update_columns=[]))
+    tail = {"mysql": ' ON DUPLICATE KEY UPDATE "name" = "name"'}.get(
+        dialect, ' ON CONFLICT ("name") DO NOTHING'
+    )
+    assert sql.endswith(q(tail, dialect))

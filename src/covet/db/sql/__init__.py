@@ -17,6 +17,7 @@ Every value becomes a placeholder; every identifier is quoted by the dialect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from covet.db.sql.compiler import Compiler, compile
@@ -103,15 +104,48 @@ def select(*columns: Expr) -> Select:
     """Start a SELECT; ``select_from`` defaults to the table of the first column."""
     stmt = Select(columns)
     for c in columns:
-        inner = c.expr if isinstance(c, Alias) else c
-        if isinstance(inner, Column) and inner.table is not None:
-            stmt.from_ = inner.table
+        found = _first_table(c)
+        if found is not None:
+            stmt.from_ = found
             break
     return stmt
 
 
-def insert(tbl: Table, values: dict[str, Any] | list[dict[str, Any]]) -> Insert:
-    """``INSERT`` one row (a dict) or many rows (a list of dicts with the same keys)."""
+def _first_table(node: Any) -> Table | None:
+    """The table of the first column found inside an expression (depth first)."""
+    if isinstance(node, Column):
+        return node.table if isinstance(node.table, Table) else None
+    children: tuple[Any, ...] = ()
+    if isinstance(node, (Alias, Cast)):
+        children = (node.expr,)
+    elif isinstance(node, Func):
+        children = node.args
+    elif isinstance(node, BinOp):
+        children = (node.left, node.right)
+    elif isinstance(node, Case):
+        children = tuple(x for pair in node.whens for x in pair)
+    for child in children:
+        found = _first_table(child)
+        if found is not None:
+            return found
+    return None
+
+
+def insert(
+    tbl: Table,
+    values: dict[str, Any] | list[dict[str, Any]],
+    *,
+    returning: Sequence[str] = (),
+    on_conflict: Sequence[str] = (),
+    update_columns: Sequence[str] | None = None,
+) -> Insert:
+    """``INSERT`` one row (a dict) or many rows (a list of dicts with the same keys).
+
+    ``update_columns`` makes it an upsert: on a conflict on ``on_conflict`` (the unique
+    columns; PostgreSQL and SQLite need them, MySQL uses any unique key) those columns
+    take the new values; ``update_columns=[]`` ignores the conflicting row.
+    ``returning`` adds ``RETURNING`` where the backend supports it.
+    """
     rows = [values] if isinstance(values, dict) else list(values)
     if not rows:
         raise ValueError("insert() needs at least one row")
@@ -119,7 +153,14 @@ def insert(tbl: Table, values: dict[str, Any] | list[dict[str, Any]]) -> Insert:
     for r in rows:
         if list(r) != cols:
             raise ValueError("every inserted row needs the same columns in the same order")
-    return Insert(tbl, cols, [[r[c] for c in cols] for r in rows])
+    return Insert(
+        tbl,
+        cols,
+        [[r[c] for c in cols] for r in rows],
+        returning=returning,
+        conflict_target=on_conflict,
+        update_columns=update_columns,
+    )
 
 
 def update(tbl: Table, values: dict[str, Any], where: Expr | None = None) -> Update:
