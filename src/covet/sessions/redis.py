@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from covet import _json
@@ -33,15 +34,21 @@ class RedisStore:
         self.prefix = prefix
         self._client = client
         self._owns_client = client is None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _redis(self) -> Any:
-        if self._client is None:
-            assert self.url is not None  # __init__ requires url= or client=
-            try:
-                import redis.asyncio as redis_asyncio
-            except ImportError as exc:
-                raise MissingDependency("redis", "redis") from exc
-            self._client = redis_asyncio.Redis.from_url(self.url)
+        if self._owns_client:
+            # redis.asyncio connections belong to the loop that opened them: a store used
+            # from another loop (a second TestClient, a worker thread) gets its own client.
+            loop = asyncio.get_running_loop()
+            if self._client is None or self._loop is not loop:
+                assert self.url is not None  # __init__ requires url= or client=
+                try:
+                    import redis.asyncio as redis_asyncio
+                except ImportError as exc:
+                    raise MissingDependency("redis", "redis") from exc
+                self._client = redis_asyncio.Redis.from_url(self.url)
+                self._loop = loop
         return self._client
 
     async def load(self, session_id: str) -> dict[str, Any] | None:
@@ -64,4 +71,5 @@ class RedisStore:
         """Close the client created from ``url`` (a passed-in client stays open)."""
         if self._client is not None and self._owns_client:
             client, self._client = self._client, None
-            await client.aclose()
+            if self._loop is asyncio.get_running_loop():
+                await client.aclose()

@@ -145,3 +145,20 @@ async def test_redis_store_with_existing_client(redis_url: str, redis_prefix: st
         assert await client.ping()
     finally:
         await client.aclose()
+
+
+@pytest.mark.redis
+def test_redis_store_used_from_two_event_loops(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix)
+
+    async def save() -> None:
+        await store.save("shared", {"n": 1}, 30)
+
+    async def load_then_close() -> dict[str, Any] | None:
+        try:
+            return await store.load("shared")
+        finally:
+            await store.close()
+
+    asyncio.run(save())  # client bound to the first loop, which is now closed
+    assert asyncio.run(load_then_close()) == {"n": 1}
