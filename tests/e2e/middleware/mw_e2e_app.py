@@ -7,6 +7,7 @@ sessions to a shared Redis store (the multi-process test); otherwise the signed 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 
@@ -28,6 +29,13 @@ redis_url = os.environ.get("MW_SESSION_REDIS_URL")
 store = RedisStore(redis_url, prefix=os.environ["MW_SESSION_PREFIX"]) if redis_url else None
 
 app = Covet(debug=False)
+
+if os.environ.get("MW_ACCESS_LOG"):  # JSON lines, one per request, to a file the test reads
+    handler = logging.FileHandler(os.environ["MW_ACCESS_LOG"])
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_logger = logging.getLogger("covet.access")
+    access_logger.addHandler(handler)
+    access_logger.setLevel(logging.INFO)
 
 
 @app.get("/health")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,8 +19,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve(1, MW_TRUSTED="127.0.0.1") as urls:
+def access_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mw") / "access.log"
+
+
+@pytest.fixture(scope="module")
+def base_url(access_log: Path) -> Iterator[str]:
+    with serve(1, MW_TRUSTED="127.0.0.1", MW_ACCESS_LOG=str(access_log)) as urls:
         yield urls[0]
 
 
@@ -130,3 +137,23 @@ def test_bad_host_header_is_400(base_url: str) -> None:
     r = httpx.get(base_url + "/health", headers={"host": "evil.example"})
     assert r.status_code == 400
     assert r.json()["error"] == "Invalid host header"
+
+
+def test_access_log_writes_one_json_line_per_request(base_url: str, access_log: Path) -> None:
+    r = httpx.get(
+        base_url + "/whoami?x=1",
+        headers={"x-request-id": "log-line-1", "user-agent": "e2e-agent", "x-forwarded-for": "198.51.100.20"},
+    )
+    assert r.status_code == 200
+    deadline = time.monotonic() + 5
+    entry = None
+    while entry is None and time.monotonic() < deadline:
+        lines = access_log.read_text().splitlines() if access_log.exists() else []
+        entry = next((json.loads(line) for line in lines if '"log-line-1"' in line), None)
+        time.sleep(0.02)
+    assert entry is not None
+    assert entry["method"] == "GET" and entry["path"] == "/whoami" and entry["status"] == 200
+    assert entry["bytes"] == len(r.content)
+    assert entry["user_agent"] == "e2e-agent"
+    assert entry["client"].startswith("198.51.100.20:")  # proxy headers ran outside the log
+    assert entry["duration_ms"] >= 0
