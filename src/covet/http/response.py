@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 from covet import _json
 from covet._types import Receive, Scope, Send
 from covet.background import BackgroundTask
-from covet.concurrency import iterate_in_threadpool
+from covet.concurrency import iterate_in_threadpool, run_in_threadpool
 from covet.http.cookies import build_set_cookie
 from covet.http.datastructures import URL, MutableHeaders, _encode_name, _encode_value
 
@@ -276,7 +276,7 @@ class StreamingResponse(Response):
     disconnects (``http.disconnect`` received or ``send`` raising ``OSError``).
     """
 
-    __slots__ = ("body_iterator",)
+    __slots__ = ("_sync_iterator", "body_iterator")
 
     def __init__(
         self,
@@ -291,10 +291,12 @@ class StreamingResponse(Response):
         self.background = background
         self._headers = None
         self.body = b""
+        self._sync_iterator: Iterator[str | bytes] | None = None
         if isinstance(content, AsyncIterable):
             self.body_iterator: AsyncIterable[str | bytes] = content
         else:
-            self.body_iterator = iterate_in_threadpool(content)
+            self._sync_iterator = iter(content)
+            self.body_iterator = iterate_in_threadpool(self._sync_iterator)
         raw = encode_headers(headers) if headers is not None else []
         if self.media_type is not None and all(k != _CONTENT_TYPE for k, _ in raw):
             raw.append((_CONTENT_TYPE, _content_type(self.media_type, self.charset)))
@@ -312,6 +314,17 @@ class StreamingResponse(Response):
         aclose = getattr(self.body_iterator, "aclose", None)
         if aclose is not None:
             await aclose()
+        close = getattr(self._sync_iterator, "close", None)
+        if close is None:
+            return
+        # A sync generator's finally blocks, a file... A step may still be running in a
+        # worker thread after a disconnect: give it a moment, then leave it to the GC.
+        for _ in range(20):
+            try:
+                await run_in_threadpool(close)
+                return
+            except ValueError:  # "generator already executing"
+                await asyncio.sleep(0.05)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         prefix = "" if scope["type"] == "http" else "websocket."

@@ -74,6 +74,7 @@ class _CallNextResponse(StreamingResponse):
         self._headers = None
         self.body = b""
         self.body_iterator = body
+        self._sync_iterator = None
         self.raw_headers = list(raw_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -336,3 +336,35 @@ def test_headers_view_follows_reassigned_raw_headers() -> None:
     assert resp.headers["content-length"] == "1"
     resp.raw_headers = [(b"x-new", b"1")]
     assert resp.headers["x-new"] == "1" and "content-length" not in resp.headers
+
+
+async def test_sync_iterator_closed_on_disconnect_and_completion(asgi: Any, tmp_path: Any) -> None:
+    import threading
+
+    finished = threading.Event()
+    release = threading.Event()
+
+    def rows() -> Iterator[bytes]:
+        try:
+            yield b"first"
+            release.wait(2)
+            yield b"second"
+        finally:
+            finished.set()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    resp = StreamingResponse(rows())
+    task = asyncio.ensure_future(resp(asgi.scope(), receive, asgi.sender()[1]))
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.wait_for(task, 2)
+    assert await asyncio.to_thread(finished.wait, 2)
+
+    path = tmp_path / "data.txt"
+    path.write_bytes(b"line1\nline2\n")
+    handle = path.open("rb")
+    sent = await asgi.run(StreamingResponse(handle), receive=asgi.receiver(block=True))
+    assert asgi.body_of(sent) == b"line1\nline2\n"
+    assert handle.closed
