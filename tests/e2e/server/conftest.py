@@ -207,3 +207,125 @@ async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 @pytest.fixture
 def echo() -> Any:
     return echo_app
+
+
+async def ws_echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """WebSocket echo; the text ``close:<code>`` makes the server close with that code."""
+    if scope["type"] != "websocket":
+        return
+    await receive()
+    subprotocols = scope["subprotocols"]
+    await send(
+        {"type": "websocket.accept", "subprotocol": subprotocols[0] if subprotocols else None}
+    )
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is not None and text.startswith("close:"):
+            await send({"type": "websocket.close", "code": int(text[6:]), "reason": "bye"})
+            return
+        await send({"type": "websocket.send", "text": text, "bytes": message.get("bytes")})
+
+
+@pytest.fixture
+def ws_echo() -> Any:
+    return ws_echo_app
+
+
+class RawWebSocket:
+    """A client speaking raw RFC 6455 frames (masked), for conformance tests."""
+
+    def __init__(
+        self, host: str, port: int, path: str = "/", extensions: str | None = None
+    ) -> None:
+        import base64
+        import os
+
+        self.raw = RawClient(host, port)
+        key = base64.b64encode(os.urandom(16))
+        request = (
+            b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: "
+            + key
+            + b"\r\nSec-WebSocket-Version: 13\r\n"
+        )
+        if extensions:
+            request += b"Sec-WebSocket-Extensions: " + extensions.encode() + b"\r\n"
+        self.raw.send(request + b"\r\n")
+        head = self.raw.read_until(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.response_head = head
+
+    def send_frame(
+        self,
+        opcode: int,
+        payload: bytes = b"",
+        fin: bool = True,
+        rsv: int = 0,
+        mask: bytes = b"\x11\x22\x33\x44",
+    ) -> None:
+        import struct
+
+        from covet.server.ws_frames import unmask
+
+        first = (0x80 if fin else 0) | (rsv << 4) | opcode
+        n = len(payload)
+        if n < 126:
+            header = struct.pack("!BB", first, 0x80 | n)
+        elif n < 65536:
+            header = struct.pack("!BBH", first, 0x80 | 126, n)
+        else:
+            header = struct.pack("!BBQ", first, 0x80 | 127, n)
+        self.raw.send(header + mask + unmask(payload, mask))
+
+    def recv_frame(self) -> tuple[int, bool, int, bytes]:
+        """Return ``(opcode, fin, rsv, payload)`` of the next server frame."""
+        b0, b1 = self.raw.read_exact(2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = int.from_bytes(self.raw.read_exact(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self.raw.read_exact(8), "big")
+        assert not b1 & 0x80, "server frames must not be masked"
+        return b0 & 0x0F, bool(b0 & 0x80), (b0 >> 4) & 0x7, self.raw.read_exact(length)
+
+    def expect_close(self, code: int | None) -> None:
+        """The server sends a close frame with ``code`` (None: empty) and closes TCP."""
+        opcode, _, _, payload = self.recv_frame()
+        while opcode in (0x9, 0xA):
+            opcode, _, _, payload = self.recv_frame()
+        assert opcode == 0x8, (opcode, payload)
+        got = int.from_bytes(payload[:2], "big") if payload else None
+        assert got == code, (got, payload)
+        assert self.raw.is_closed(timeout=3)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+@pytest.fixture
+def raw_ws() -> Iterator[Callable[..., RawWebSocket]]:
+    sockets: list[RawWebSocket] = []
+
+    def factory(host: str, port: int, **kwargs: Any) -> RawWebSocket:
+        ws = RawWebSocket(host, port, **kwargs)
+        sockets.append(ws)
+        return ws
+
+    yield factory
+    for ws in sockets:
+        ws.close()
+
+
+@pytest.fixture(scope="module", params=sorted(STACKS))
+def ws_echo_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
+    """One WebSocket echo server per test module and stack (no deflate, 8 MiB limit)."""
+    options = {
+        **STACKS[request.param],
+        "ws_per_message_deflate": False,
+        "ws_max_message_size": 8 * 1024 * 1024,
+    }
+    with _serve(ws_echo_app, **options) as address:
+        yield address
