@@ -313,3 +313,42 @@ async def test_concurrent_migrate_applies_once(db: Database, backend: str, tmp_p
     finally:
         other.unregister()
         await Migrator(db, directory).downgrade("zero")
+
+
+async def test_altering_a_referenced_table_keeps_child_rows(db: Database, tmp_path: Path) -> None:
+    s = uuid.uuid4().hex[:6]
+    q, p = db.dialect.quote, db.dialect.placeholder
+    directory = tmp_path / "migrations"
+    migrator = Migrator(db, directory)
+    migrator.make(models_v1(s))
+    await migrator.migrate()
+    writer_id = await db.insert_returning_id(
+        f"INSERT INTO {q('mg_writer_' + s)} (name) VALUES ({p(1)})", ["W"]
+    )
+    await db.execute(
+        f"INSERT INTO {q('mg_novel_' + s)} (writer_id, title, pages) VALUES ({p(1)}, {p(2)}, {p(3)})",
+        [writer_id, "T", 1],
+    )
+
+    def models_v1b() -> list[type[Model]]:
+        models = models_v1(s)
+        writer = models[1]
+        spec = writer._meta.by_name["name"]
+        spec.max_length = 150  # the writer table is altered (a rebuild on SQLite)
+        return models
+
+    path = migrator.make(models_v1b())
+    assert path is not None and "AlterColumn" in path.read_text()
+    await migrator.migrate()
+    try:
+        # the rebuild of the referenced table did not cascade into its children
+        assert await db.fetch_val(f"SELECT COUNT(*) FROM {q('mg_novel_' + s)}") == 1
+        assert await db.fetch_val(f"SELECT name FROM {q('mg_writer_' + s)}") == "W"
+        await db.execute(f"UPDATE {q('mg_writer_' + s)} SET name = {p(1)}", ["w" * 150])
+        if db.dialect.name != "sqlite":  # SQLite does not enforce lengths
+            with pytest.raises(MigrationError, match="alter column"):
+                await migrator.downgrade("0001")  # 150 characters do not fit in 100 again
+        await db.execute(f"UPDATE {q('mg_writer_' + s)} SET name = {p(1)}", ["W"])
+    finally:
+        await db.execute(f"DELETE FROM {q('mg_novel_' + s)}")
+        await migrator.downgrade("zero")

@@ -283,7 +283,7 @@ def test_alter_column_postgresql() -> None:
     old = ColumnSpec("n", "int", nullable=True)
     new = ColumnSpec("n", "bigint", nullable=False, default=0, unique=True)
     assert get_dialect("postgresql").alter_column_sql("t", old, new) == [
-        'ALTER TABLE "t" ALTER COLUMN "n" TYPE BIGINT USING "n"::BIGINT',
+        'ALTER TABLE "t" ALTER COLUMN "n" TYPE BIGINT',
         'ALTER TABLE "t" ALTER COLUMN "n" SET DEFAULT 0',
         'ALTER TABLE "t" ALTER COLUMN "n" SET NOT NULL',
         'ALTER TABLE "t" ADD CONSTRAINT "t_n_uniq" UNIQUE ("n")',
@@ -383,3 +383,9 @@ def test_transaction_sql() -> None:
         get_dialect("postgresql").begin_sql("chaos")
     with pytest.raises(NotSupportedError):
         get_dialect("mysql").returning_clause(["id"])
+
+
+def test_postgresql_casts_only_across_type_families() -> None:
+    pg = get_dialect("postgresql")
+    stmts = pg.alter_column_sql("t", ColumnSpec("n", "str", max_length=5), ColumnSpec("n", "int"))
+    assert stmts == ['ALTER TABLE "t" ALTER COLUMN "n" TYPE INTEGER USING "n"::INTEGER']

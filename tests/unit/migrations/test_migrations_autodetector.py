@@ -264,3 +264,11 @@ def test_migration_names() -> None:
     assert migration_name(3, changes, "custom_name") == "0003_custom_name"
     with pytest.raises(MigrationError):
         migration_name(3, changes, "../evil")
+
+
+def test_becoming_not_null_gets_a_note() -> None:
+    before = state(table("t", ColumnSpec("x", "int")))
+    after = state(table("t", ColumnSpec("x", "int", nullable=False)))
+    changes = detect_changes(before, after)
+    assert kinds(changes.operations) == ["AlterColumn"]
+    assert "becomes NOT NULL" in changes.notes[0]

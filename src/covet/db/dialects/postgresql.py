@@ -16,6 +16,20 @@ from covet.db.dialects.schema import ColumnSpec, IndexSpec
 __all__ = ("PostgreSQLDialect",)
 
 
+_FAMILIES = {
+    "str": "text",
+    "text": "text",
+    "enum": "text",
+    "int": "int",
+    "bigint": "int",
+    "smallint": "int",
+}
+
+
+def _family(kind: str) -> str:
+    return _FAMILIES.get(kind, kind)
+
+
 class PostgreSQLDialect(Dialect):
     """PostgreSQL 12+."""
 
@@ -116,7 +130,11 @@ class PostgreSQLDialect(Dialect):
                 base = self.column_type(new.kind, max_length=new.max_length, big=new.big)
             else:
                 base = new_type
-            stmts.append(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {base} USING {c}::{base}")
+            if _family(old.kind) == _family(new.kind):
+                # implicit conversion: a value that does not fit fails instead of being cut
+                stmts.append(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {base}")
+            else:
+                stmts.append(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {base} USING {c}::{base}")
         if old.has_default and not new.has_default:
             stmts.append(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
         elif new.has_default and (not old.has_default or old.default != new.default):

@@ -200,6 +200,11 @@ def _diff_table(old: TableState, new: TableState, changes: Changes) -> None:
     for col, spec in new.columns.items():
         before_col = previous.get(col)
         if before_col is not None and before_col != spec:
+            if before_col.nullable and not spec.nullable:
+                changes.notes.append(
+                    f"{table}.{col} becomes NOT NULL: the migration fails if rows hold NULL "
+                    "(fill them first, e.g. with a RunSQL or RunPython operation)"
+                )
             ops.append(AlterColumn(table, spec))
 
     for group in new.unique_together:
