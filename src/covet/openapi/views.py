@@ -68,7 +68,6 @@ def install(app: Any) -> None:
     assets_dir = getattr(app, "docs_assets", None)
     assets = find_assets(assets_dir) if assets_dir and (docs_url or redoc_url) else None
     assets_path = f"{(docs_url or '/docs').rstrip('/')}/assets"
-    oauth2_redirect = f"{docs_url.rstrip('/')}/oauth2-redirect" if docs_url else None
     cache: dict[str, Any] = {"document": None, "body": b""}
 
     async def openapi_document(request: Request) -> Response:
@@ -86,6 +85,7 @@ def install(app: Any) -> None:
     add(openapi_url, openapi_document, methods=["GET"], include_in_schema=False, name="openapi")
 
     if docs_url:
+        oauth2_redirect = f"{docs_url.rstrip('/')}/oauth2-redirect"
 
         async def swagger_ui(request: Request) -> HTMLResponse:
             prefix = root(request)
@@ -93,8 +93,9 @@ def install(app: Any) -> None:
                 openapi_url=prefix + openapi_url,
                 title=f"{app.title} - Swagger UI",
                 assets_url=prefix + assets_path if assets else None,
-                oauth2_redirect_url=prefix + oauth2_redirect if oauth2_redirect else None,
+                oauth2_redirect_url=prefix + oauth2_redirect,
                 parameters=getattr(app, "swagger_ui_parameters", None),
+                init_oauth=getattr(app, "swagger_ui_init_oauth", None),
             )
             return HTMLResponse(page)
 
@@ -103,7 +104,7 @@ def install(app: Any) -> None:
 
         add(docs_url, swagger_ui, methods=["GET"], include_in_schema=False, name="swagger_ui")
         add(
-            oauth2_redirect or "",
+            oauth2_redirect,
             swagger_ui_redirect,
             methods=["GET"],
             include_in_schema=False,

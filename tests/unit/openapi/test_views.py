@@ -87,6 +87,16 @@ def test_pages_escape_configured_values() -> None:
         assert client.get("/redoc").status_code == 200
 
 
+def test_app_level_swagger_ui_settings() -> None:
+    app = make_app()
+    app.swagger_ui_parameters = {"tryItOutEnabled": True}  # type: ignore[attr-defined]
+    app.swagger_ui_init_oauth = {"clientId": "docs"}  # type: ignore[attr-defined]
+    with TestClient(app) as client:
+        html = client.get("/docs").text
+    assert '"tryItOutEnabled": true' in html
+    assert 'ui.initOAuth({"clientId": "docs"});' in html
+
+
 def test_swagger_ui_parameters_override_defaults() -> None:
     html = swagger_ui_html(
         openapi_url="/o", title="t", parameters={"deepLinking": False, "tryItOutEnabled": True}
