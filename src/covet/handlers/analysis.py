@@ -8,6 +8,7 @@ and gets its compiled validator here; nothing is reflected per request.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import typing
 from collections.abc import Callable, Mapping
@@ -48,6 +49,7 @@ class ParamField:
     multi: bool = False  # repeated query keys / headers -> list
     fast_type: type | None = None  # value already of this type -> skip the validator
     embed: bool = False
+    source_key: str = ""  # which parsed source holds it: path query query* header cookie
 
     @property
     def default_value(self) -> Any:
@@ -139,8 +141,10 @@ def special_kind(annotation: Any) -> str | None:
 
 def _signature(call: Callable[..., Any], owner: str) -> tuple[inspect.Signature, dict[str, Any]]:
     target = call.__init__ if inspect.isclass(call) else call
+    while isinstance(target, functools.partial):
+        target = target.func
     if not inspect.isfunction(target) and not inspect.ismethod(target) and not inspect.isclass(call):
-        target = getattr(call, "__call__", call)  # noqa: B004
+        target = getattr(target, "__call__", target)  # noqa: B004
     try:
         sig = inspect.signature(call)
     except (TypeError, ValueError) as exc:
@@ -357,6 +361,7 @@ def _field(
         multi=multi,
         fast_type=fast,
         embed=bool(getattr(marker, "embed", False)),
+        source_key=location + ("*" if multi and location == "query" else ""),
     )
 
 

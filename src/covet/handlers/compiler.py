@@ -288,12 +288,24 @@ def _is_struct_form(f: Any) -> bool:
 
 
 def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
-    slots = plan.slots
     needs_request = plan.needs_request
     has_body = plan.body_mode != "none"
     wants_background = "background" in plan.special_kinds
+    is_form = plan.body_mode == "form"
     container: Any = getattr(app, "container", None)
-    callers = [_caller(s) for s in slots]
+    needs_stack = is_form or any(s.services or s.kind in ("asyncgen", "gen") for s in plan.slots)
+    steps = [
+        (
+            s.params,
+            s.body_params,
+            s.dep_args,
+            s.specials,
+            s.services,
+            s.call if s.kind == "async" else None,  # plain coroutine functions are awaited inline
+            _caller(s),
+        )
+        for s in plan.slots
+    ]
 
     async def general(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send) if needs_request else None
@@ -303,35 +315,30 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
             errors = await _read_bodies(plan, scope, receive, request, body_values, errors)
         cache: dict[str, Any] = {}
         all_kwargs = []
-        for slot in slots:
+        for params, body_params, *_ in steps:
             kw: dict[str, Any] = {}
-            if slot.params:
-                errors = extract_params(slot.params, scope, kw, cache, errors)
-            for f in slot.body_params:
+            if params:
+                errors = extract_params(params, scope, kw, cache, errors)
+            for f in body_params:
                 if f in body_values:
                     kw[f.name] = body_values[f]
             all_kwargs.append(kw)
         if errors:
             raise ValidationError(errors)
         background = BackgroundTasks() if wants_background else None
-        stack: contextlib.AsyncExitStack | None = None
-        if request is not None and plan.body_mode == "form":
-            stack = contextlib.AsyncExitStack()
+        stack = contextlib.AsyncExitStack() if needs_stack else None
+        if is_form and request is not None and stack is not None:
             stack.push_async_callback(request.close)
         results: list[Any] = []
         try:
-            for slot, kw, caller in zip(slots, all_kwargs, callers, strict=True):
-                for pname, index in slot.dep_args:
+            for (_, _, dep_args, specials, services, direct, caller), kw in zip(steps, all_kwargs, strict=True):
+                for pname, index in dep_args:
                     kw[pname] = results[index]
-                for pname, kind in slot.specials:
+                for pname, kind in specials:
                     kw[pname] = request if kind != "background" else background
-                if slot.services:
-                    stack = stack or contextlib.AsyncExitStack()
-                    for pname, tp in slot.services:
-                        kw[pname] = await container.resolve(tp, stack)
-                if slot.kind in ("asyncgen", "gen"):
-                    stack = stack or contextlib.AsyncExitStack()
-                results.append(await caller(kw, stack))
+                for pname, tp in services:
+                    kw[pname] = await container.resolve(tp, stack)
+                results.append(await direct(**kw) if direct is not None else await caller(kw, stack))
             await respond(results[-1], scope, receive, send, background)
         except BaseException as exc:
             if stack is not None:

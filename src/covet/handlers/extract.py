@@ -74,21 +74,17 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return cookies
 
 
-def _source(location: str, multi: bool, scope: Scope, cache: dict[str, Any]) -> Any:
-    key = location + ("*" if multi else "")
-    src = cache.get(key)
-    if src is None:
-        if location == "query":
-            qs = scope.get("query_string", b"")
-            src = (parse_query_multi(qs) if multi else parse_query(qs)) if qs else {}
-        elif location == "header":
-            src = _headers(scope)
-        elif location == "cookie":
-            src = _cookies(scope)
-        else:  # path
-            src = scope.get("path_params") or {}
-        cache[key] = src
-    return src
+def _build_source(key: str, scope: Scope) -> Any:
+    if key == "path":
+        return scope.get("path_params") or {}
+    if key == "header":
+        return _headers(scope)
+    if key == "cookie":
+        return _cookies(scope)
+    qs = scope.get("query_string", b"")
+    if not qs:
+        return {}
+    return parse_query_multi(qs) if key == "query*" else parse_query(qs)
 
 
 def extract_params(
@@ -98,27 +94,32 @@ def extract_params(
     cache: dict[str, Any],
     errors: list[dict[str, Any]] | None,
 ) -> list[dict[str, Any]] | None:
-    """Fill ``kwargs`` from path/query/header/cookie ``fields``; returns the error list."""
+    """Fill ``kwargs`` from path/query/header/cookie ``fields``; returns the error list.
+
+    ``cache`` keeps each parsed source (query dict, header dict...) for the request.
+    """
     for f in fields:
-        loc = f.location
-        src = _source(loc, f.multi and loc == "query", scope, cache)
+        key = f.source_key
+        src = cache.get(key)
+        if src is None:
+            src = cache[key] = _build_source(key, scope)
         raw = src.get(f.alias, MISSING)
-        if loc == "header" and raw is not MISSING:
-            raw = raw if f.multi else raw[0]
         if raw is MISSING:
             if f.required:
                 errors = errors or []
-                errors.append({"field": f"{loc}.{f.alias}", "message": "Field required", "code": "missing"})
+                errors.append({"field": f"{f.location}.{f.alias}", "message": "Field required", "code": "missing"})
             else:
                 kwargs[f.name] = f.default
             continue
+        if key == "header" and not f.multi:
+            raw = raw[0]
         if type(raw) is f.fast_type:
             kwargs[f.name] = raw
             continue
         try:
             kwargs[f.name] = f.validator(raw)
         except Invalid as exc:
-            errors = (errors or []) + render_details(f"{loc}.{f.alias}", exc.errors)
+            errors = (errors or []) + render_details(f"{f.location}.{f.alias}", exc.errors)
     return errors
 
 

@@ -311,3 +311,25 @@ def test_container_rejects_bad_registrations() -> None:
         c.provide(int, 5)  # type: ignore[arg-type]
     with pytest.raises(ImproperlyConfigured):
         c.provide(int, int, scope="session")
+
+
+async def scaled(factor: int, value: int = 1) -> int:
+    return factor * value
+
+
+async def test_partial_and_callable_object_dependencies() -> None:
+    import functools
+
+    class Multiplier:
+        def __init__(self, k: int) -> None:
+            self.k = k
+
+        async def __call__(self, value: int = 2) -> int:
+            return self.k * value
+
+    async def f(a: int = Depends(functools.partial(scaled, 10)), b: int = Depends(Multiplier(3))):
+        return {"a": a, "b": b}
+
+    assert (await run(f, query="value=4")).json() == {"a": 40, "b": 12}
+    r = await run(f, query="value=x")
+    assert r.details[0]["field"] == "query.value"
