@@ -106,9 +106,9 @@ def _plain_fallback(value: Any, dumps: Callable[[Any], bytes]) -> bytes:
     """Encode what ``_json.dumps`` refused: msgspec Structs, pydantic models, nested Structs."""
     kind = foreign_kind(type(value))
     if kind == "msgspec":
-        return sys.modules["msgspec"].json.encode(value)  # type: ignore[no-any-return]
+        return sys.modules["msgspec"].json.encode(value)
     if kind == "pydantic":
-        return value.__pydantic_serializer__.to_json(value)  # type: ignore[no-any-return]
+        return value.__pydantic_serializer__.to_json(value)
     ms = sys.modules.get("msgspec")
     if ms is None:
         return dumps(value)  # re-raise the original TypeError
