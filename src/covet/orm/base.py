@@ -368,7 +368,7 @@ class Model(metaclass=ModelMeta):
 
     def validate(self) -> None:
         """Raise ``ValidationError`` listing every invalid field value."""
-        from covet.orm.schema import validate_instance
+        from covet.orm.validation import validate_instance
 
         validate_instance(self)
 

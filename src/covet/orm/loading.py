@@ -8,9 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
+    from covet.orm.expressions import Aggregate
     from covet.orm.sqlbuild import RelatedLayout
 
-__all__ = ("build_instances", "db_for", "model_loader", "value_converters")
+__all__ = (
+    "aggregate_value",
+    "build_instances",
+    "db_for",
+    "model_loader",
+    "shape_values",
+    "value_converters",
+)
 
 _REL = "_rel_"
 
@@ -130,3 +138,31 @@ def _attach(
         parent.__dict__[_REL + lay.field.name] = child
         if lay.children:
             _attach(child, values, lay.children, dialect)
+
+
+def shape_values(
+    rows: list[Any], names: list[str], mode: str, kinds: list[Any], dialect: Any
+) -> list[Any]:
+    convs = value_converters(kinds, dialect)
+    if mode == "flat":
+        conv = convs[0]
+        return [r[0] if conv is None or r[0] is None else conv(r[0]) for r in rows]
+    out = []
+    for r in rows:
+        vals = tuple(v if c is None or v is None else c(v) for v, c in zip(r, convs, strict=False))
+        out.append(dict(zip(names, vals, strict=False)) if mode == "dict" else vals)
+    return out
+
+
+def aggregate_value(agg: Aggregate, value: Any, kind: str | None, dialect: Any) -> Any:
+    if value is None:
+        return 0 if agg.function == "COUNT" else None
+    if agg.function == "COUNT":
+        return int(value)
+    if agg.function == "AVG":
+        return float(value)
+    if kind in ("int", "bigint", "smallint"):
+        return int(value)
+    if kind is not None and kind not in ("enum", "json"):
+        return dialect.from_db(value, kind)
+    return value

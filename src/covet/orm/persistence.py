@@ -13,13 +13,21 @@ from covet.db.sql.nodes import Case, Cast, Column, Expr, In, Insert, Param, Tabl
 from covet.orm.exceptions import FieldError
 from covet.orm.expressions import Expression
 from covet.orm.loading import db_for
-from covet.orm.schema import validate_fields
+from covet.orm.validation import validate_fields
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
     from covet.orm.query import QuerySet
 
-__all__ = ("bulk_insert", "bulk_update", "insert_instance", "save_instance", "update_queryset")
+__all__ = (
+    "bulk_insert",
+    "bulk_update",
+    "get_or_create",
+    "insert_instance",
+    "save_instance",
+    "update_or_create",
+    "update_queryset",
+)
 
 
 def _insert_fields(model: type[Model], obj: Model) -> list[Any]:
@@ -143,7 +151,7 @@ async def update_queryset(qs: QuerySet[Any], values: dict[str, Any]) -> int:
         if field.is_m2m:
             raise FieldError(f"update() cannot set the many-to-many field {name!r}")
         if not isinstance(value, Expression):
-            from covet.orm.schema import check_value
+            from covet.orm.validation import check_value
 
             check_value(field, value.pk if hasattr(value, "_meta") else value)
         sets[field.column] = _resolve_update_value(qb, field, value)
@@ -266,3 +274,38 @@ def _typed_param(value: Any, field: Any, dialect: Any) -> Expr:
         max_digits=field.max_digits,
         decimal_places=field.decimal_places,
     )
+
+
+async def get_or_create(
+    qs: QuerySet[Any], defaults: dict[str, Any] | None, lookup: dict[str, Any]
+) -> tuple[Any, bool]:
+    from covet.db.exceptions import IntegrityError
+
+    model = qs.model
+    try:
+        return await qs.get(**lookup), False
+    except model.DoesNotExist:
+        pass
+    params = {k: v for k, v in lookup.items() if "__" not in k}
+    params.update(defaults or {})
+    try:
+        async with qs.db.transaction():
+            return await qs.create(**params), True
+    except IntegrityError:
+        # Another task inserted the same row first: return that one.
+        return await qs.get(**lookup), False
+
+
+async def update_or_create(
+    qs: QuerySet[Any], defaults: dict[str, Any] | None, lookup: dict[str, Any]
+) -> tuple[Any, bool]:
+    async with qs.db.transaction():
+        try:
+            obj = await qs.select_for_update().get(**lookup)
+        except qs.model.DoesNotExist:
+            return await get_or_create(qs, defaults, lookup)
+        for k, v in (defaults or {}).items():
+            setattr(obj, k, v)
+        if defaults:
+            await obj.save(update_fields=list(defaults))
+        return obj, False

@@ -24,7 +24,7 @@ from covet.db.sql.nodes import (
 )
 from covet.orm.exceptions import FieldError
 from covet.orm.expressions import Aggregate, Expression, F, OrderBy, Q
-from covet.orm.loading import build_instances, db_for, value_converters
+from covet.orm.loading import aggregate_value, build_instances, db_for, shape_values
 from covet.orm.sqlbuild import QueryBuilder
 
 if TYPE_CHECKING:
@@ -281,7 +281,7 @@ class QuerySet(Generic[M]):
     def _annotation_converter(self, qb: QueryBuilder, agg: Aggregate) -> Any:
         kind = qb.resolve_ref(agg.expr.name).kind if isinstance(agg.expr, F) else None  # type: ignore[attr-defined]
         dialect = self.db.dialect
-        return lambda v: _agg_value(agg, v, kind, dialect)
+        return lambda v: aggregate_value(agg, v, kind, dialect)
 
     def _shape_key(self, dialect: Any) -> tuple[Any, ...] | None:
         """A cache key for queries whose SQL depends on no value (no filters): their
@@ -339,7 +339,7 @@ class QuerySet(Generic[M]):
                 self.model._meta.cache[shape] = (sql, layout)
         rows = await db.fetch_all(sql, params)
         if self._values is not None:
-            result = _shape_values(rows, self._values, self._values_mode, layout, db.dialect)
+            result = shape_values(rows, self._values, self._values_mode, layout, db.dialect)
         else:
             ann_convs: list[Any] = []
             if self._annotations:
@@ -441,7 +441,7 @@ class QuerySet(Generic[M]):
         for i, (name, agg) in enumerate(aggs.items()):
             value = row[i] if row is not None else None
             kind = qb.resolve_ref(agg.expr.name).kind if isinstance(agg.expr, F) else None  # type: ignore[attr-defined]
-            out[name] = _agg_value(agg, value, kind, self.db.dialect)
+            out[name] = aggregate_value(agg, value, kind, self.db.dialect)
         return out
 
     def _pk_subquery_where(self, qb: QueryBuilder) -> Any:
@@ -494,40 +494,18 @@ class QuerySet(Generic[M]):
     async def get_or_create(
         self, defaults: dict[str, Any] | None = None, **lookup: Any
     ) -> tuple[M, bool]:
-        """Get the match or create it; a concurrent insert (IntegrityError) is resolved by re-reading."""
-        from covet.db.exceptions import IntegrityError
+        """Get the match or create it; losing an insert race (IntegrityError) re-reads the winner."""
+        from covet.orm.persistence import get_or_create
 
-        try:
-            return await self.get(**lookup), False
-        except self.model.DoesNotExist:
-            pass
-        params = {k: v for k, v in lookup.items() if "__" not in k}
-        params.update(defaults or {})
-        db = self.db
-        try:
-            async with db.transaction():
-                return await self.create(**params), True
-        except IntegrityError:
-            try:
-                return await self.get(**lookup), False
-            except self.model.DoesNotExist:
-                raise
-        raise AssertionError("unreachable")
+        return await get_or_create(self, defaults, lookup)
 
     async def update_or_create(
         self, defaults: dict[str, Any] | None = None, **lookup: Any
     ) -> tuple[M, bool]:
-        """Update the match with ``defaults`` or create it."""
-        async with self.db.transaction():
-            try:
-                obj = await self.select_for_update().get(**lookup)
-            except self.model.DoesNotExist:
-                return await self.get_or_create(defaults, **lookup)
-            for k, v in (defaults or {}).items():
-                setattr(obj, k, v)
-            if defaults:
-                await obj.save(update_fields=list(defaults))
-            return obj, False
+        """Update the match with ``defaults`` (row locked) or create it."""
+        from covet.orm.persistence import update_or_create
+
+        return await update_or_create(self, defaults, lookup)
 
     async def bulk_create(self, objs: list[M], *, batch_size: int | None = None) -> list[M]:
         from covet.orm.persistence import bulk_insert
@@ -541,34 +519,6 @@ class QuerySet(Generic[M]):
         from covet.orm.persistence import bulk_update
 
         return await bulk_update(self.model, list(objs), fields, self.db, batch_size)
-
-
-def _shape_values(
-    rows: list[Any], names: list[str], mode: str, kinds: list[Any], dialect: Any
-) -> list[Any]:
-    convs = value_converters(kinds, dialect)
-    if mode == "flat":
-        conv = convs[0]
-        return [r[0] if conv is None or r[0] is None else conv(r[0]) for r in rows]
-    out = []
-    for r in rows:
-        vals = tuple(v if c is None or v is None else c(v) for v, c in zip(r, convs, strict=False))
-        out.append(dict(zip(names, vals, strict=False)) if mode == "dict" else vals)
-    return out
-
-
-def _agg_value(agg: Aggregate, value: Any, kind: str | None, dialect: Any) -> Any:
-    if value is None:
-        return 0 if agg.function == "COUNT" else None
-    if agg.function == "COUNT":
-        return int(value)
-    if agg.function == "AVG":
-        return float(value)
-    if kind in ("int", "bigint", "smallint"):
-        return int(value)
-    if kind is not None and kind not in ("enum", "json"):
-        return dialect.from_db(value, kind)
-    return value
 
 
 def _flip(term: Any) -> Any:
