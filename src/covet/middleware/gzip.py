@@ -156,15 +156,18 @@ class _Responder:
         kind = message["type"]
         if kind == "http.response.start":
             headers: RawHeaders = list(message.get("headers", ()))
-            content_type = get_header(headers, b"content-type")
-            if self.mw.compressible(content_type):
+            compressible = self.mw.compressible(get_header(headers, b"content-type"))
+            if compressible:
                 add_vary(headers, "Accept-Encoding")
             message = {**message, "headers": headers}
+            status = message["status"]
+            length = get_header(headers, b"content-length")
             if (
                 self.encoding is None
-                or message["status"] in _SKIP_STATUS
-                or message["status"] < 200
-                or not self.mw.compressible(content_type)
+                or not compressible
+                or status in _SKIP_STATUS
+                or status < 200
+                or (length is not None and length.isdigit() and int(length) < self.mw.minimum_size)
                 or get_header(headers, b"content-encoding") is not None
                 or b"no-transform" in (get_header(headers, b"cache-control") or b"").lower()
             ):
