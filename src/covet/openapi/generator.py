@@ -50,10 +50,18 @@ def generate_openapi(app: Any) -> dict[str, Any]:
         methods = sorted(route.methods - ({"HEAD"} if route.auto_head else set()))
         if not methods:
             continue
-        spec = inspect_route(route, app)
         path_item = paths.setdefault(openapi_path(route.path), {})
-        for method in methods:
-            operation = _operation(route, spec, method, len(methods) > 1, registry, schemes)
+        try:
+            spec = inspect_route(route, app)
+            operations = [
+                (m, _operation(route, spec, m, len(methods) > 1, registry, schemes))
+                for m in methods
+            ]
+        except (TypeError, ValueError) as exc:  # an annotation the document cannot express
+            raise ImproperlyConfigured(
+                f"cannot describe {route!r} in the OpenAPI document: {exc}"
+            ) from exc
+        for method, operation in operations:
             operation["operationId"] = _unique(operation["operationId"], used_ids)
             path_item[method.lower()] = operation
 
@@ -170,7 +178,11 @@ def _success_content(
         return {"application/json": {"schema": {}}}
     if model is None:
         return None
-    return {"application/json": {"schema": registry.schema_for(model, "serialization")}}
+    try:
+        schema = registry.schema_for(model, "serialization")
+    except TypeError:  # e.g. a class serialised through to_dict(): any JSON value
+        schema = {}
+    return {"application/json": {"schema": schema}}
 
 
 _UNKNOWN = object()

@@ -396,3 +396,33 @@ def test_route_options_are_not_mutated_by_generation() -> None:
     assert extra == {"responses": {"404": {"x-a": {"b": 1}}}}
     doc["paths"]["/r"]["get"]["responses"]["404"]["x-a"]["b"] = 2
     assert extra["responses"]["404"]["x-a"] == {"b": 1}
+
+
+class Opaque:
+    """No annotations: serialised through ``to_dict()``."""
+
+    def to_dict(self) -> dict[str, int]:
+        return {"a": 1}
+
+
+def test_undescribable_types() -> None:
+    app = Covet()
+
+    @app.get("/opaque")
+    async def opaque() -> Opaque:
+        return Opaque()
+
+    doc = document(app)
+    assert (
+        doc["paths"]["/opaque"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        == {}
+    )
+
+    bad = Covet()
+
+    @bad.get("/bad", responses={404: {"model": Opaque}})
+    async def bad_route() -> None:
+        return None
+
+    with pytest.raises(ImproperlyConfigured, match=r"cannot describe Route\('/bad'"):
+        generate_openapi(bad)
