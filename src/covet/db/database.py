@@ -249,6 +249,9 @@ class Database:
         """Close the pools (rolling back everything when ``force_rollback``)."""
         if self._primary is None:
             return
+        if self._loop is not asyncio.get_running_loop():
+            self._abandon()  # the pools belong to a loop that is gone: close without I/O
+            return
         if self._force_conn is not None:
             conn, self._force_conn = self._force_conn, None
             await conn.release()  # rolls back the open transaction

@@ -93,3 +93,15 @@ def test_default_database_is_the_default_alias_or_the_first(alias: str) -> None:
     assert alias not in registered_databases()
     with pytest.raises(ImproperlyConfigured, match=alias):
         get_database(alias)
+
+
+def test_survives_a_change_of_event_loop(alias: str, tmp_path: object) -> None:
+    db = Database(f"sqlite:///{tmp_path}/loops.db", alias=alias)
+
+    async def use() -> int:
+        return int(await db.fetch_val("SELECT 1"))
+
+    assert asyncio.run(use()) == 1  # connects under the first loop, which then closes
+    assert asyncio.run(use()) == 1  # reconnects under the second
+    asyncio.run(db.disconnect())  # from a third loop: closes without I/O
+    assert not db.is_connected
