@@ -294,16 +294,10 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
     is_form = plan.body_mode == "form"
     container: Any = getattr(app, "container", None)
     needs_stack = is_form or any(s.services or s.kind in ("asyncgen", "gen") for s in plan.slots)
-    steps = [
-        (
-            s.params,
-            s.body_params,
-            s.dep_args,
-            s.specials,
-            s.services,
-            s.call if s.kind == "async" else None,  # plain coroutine functions are awaited inline
-            _caller(s),
-        )
+    extract_steps = [(s.params, s.body_params) for s in plan.slots]
+    call_steps = [
+        # plain coroutine functions are awaited inline, the others through their caller
+        (s.dep_args, s.specials, s.services, s.call if s.kind == "async" else None, _caller(s))
         for s in plan.slots
     ]
 
@@ -315,7 +309,7 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
             errors = await _read_bodies(plan, scope, receive, request, body_values, errors)
         cache: dict[str, Any] = {}
         all_kwargs = []
-        for params, body_params, *_ in steps:
+        for params, body_params in extract_steps:
             kw: dict[str, Any] = {}
             if params:
                 errors = extract_params(params, scope, kw, cache, errors)
@@ -331,13 +325,16 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
             stack.push_async_callback(request.close)
         results: list[Any] = []
         try:
-            for (_, _, dep_args, specials, services, direct, caller), kw in zip(steps, all_kwargs, strict=True):
-                for pname, index in dep_args:
-                    kw[pname] = results[index]
-                for pname, kind in specials:
-                    kw[pname] = request if kind != "background" else background
-                for pname, tp in services:
-                    kw[pname] = await container.resolve(tp, stack)
+            for (dep_args, specials, services, direct, caller), kw in zip(call_steps, all_kwargs):  # noqa: B905
+                if dep_args:
+                    for pname, index in dep_args:
+                        kw[pname] = results[index]
+                if specials:
+                    for pname, kind in specials:
+                        kw[pname] = request if kind != "background" else background
+                if services:
+                    for pname, tp in services:
+                        kw[pname] = await container.resolve(tp, stack)
                 results.append(await direct(**kw) if direct is not None else await caller(kw, stack))
             await respond(results[-1], scope, receive, send, background)
         except BaseException as exc:
