@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import pytest
 from openapi_spec_validator import validate
 
-from covet import Covet, Depends, File, Form, Header, Query, Router, Security
+from covet import Body, Covet, Depends, File, Form, Header, Query, Router, Security
 from covet.exceptions import ImproperlyConfigured
 from covet.handlers.params import Cookie
 from covet.http import HTMLResponse, Response, UploadFile
@@ -426,3 +426,22 @@ def test_undescribable_types() -> None:
 
     with pytest.raises(ImproperlyConfigured, match=r"cannot describe Route\('/bad'"):
         generate_openapi(bad)
+
+
+def test_several_json_bodies_become_one_object() -> None:
+    app = Covet()
+
+    @app.put("/pair")
+    async def pair(
+        item: Item, note: Annotated[str, Body(max_length=10)], count: Annotated[int, Body()] = 1
+    ) -> None:
+        return None
+
+    doc = document(app)
+    body = doc["paths"]["/pair"]["put"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["properties"]["item"] == {"$ref": "#/components/schemas/Item"}
+    assert schema["properties"]["note"] == {"type": "string", "maxLength": 10}
+    assert schema["properties"]["count"] == {"type": "integer", "default": 1}
+    assert schema["required"] == ["item", "note"]
+    assert body["required"] is True
