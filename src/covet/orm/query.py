@@ -71,6 +71,9 @@ class QuerySet(Generic[M]):
     def __repr__(self) -> str:
         return f"<QuerySet {self.model.__name__}>"
 
+    def __bool__(self) -> bool:
+        raise TypeError("a QuerySet has no truth value before it runs: use 'await qs.exists()'")
+
     @property
     def db(self) -> Any:
         return self._db if self._db is not None else db_for(self.model)

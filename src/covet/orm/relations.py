@@ -31,6 +31,7 @@ __all__ = (
 
 T = TypeVar("T")
 _CACHE = "_rel_"
+_MISSING = object()
 PREFETCH = "_prefetched"
 
 
@@ -70,11 +71,13 @@ class ForwardDescriptor:
         if obj is None:
             return self
         d = obj.__dict__
-        try:
-            return d[self.cache]
-        except KeyError:
-            pass
-        if d.get(self.attname) is None:
+        key = d.get(self.attname)
+        cached = d.get(self.cache, _MISSING)
+        if cached is not _MISSING:
+            # A cache left over from before ``<name>_id`` was changed is stale.
+            if cached is None and key is None or cached is not None and cached.pk == key:
+                return cached
+        if key is None:
             return None
         raise RelationNotLoaded(
             f"{type(obj).__name__}.{self.name} is not loaded: use select_related({self.name!r}), "

@@ -145,3 +145,15 @@ def test_abstract_inheritance_and_explicit_through() -> None:
     field = Member._meta.by_name["groups"]
     assert field.through is Membership and field.through_fields == ("member", "group")
     assert Group._meta.get_reverse("members") is not None
+
+
+def test_stale_relation_cache_and_queryset_truth() -> None:
+    e = Entry(title="t", account=Account(email="a@x.io", id=1))
+    assert e.account.pk == 1
+    e.account_id = 2
+    with pytest.raises(RelationNotLoaded):
+        _ = e.account
+    e.account_id = None
+    assert e.account is None
+    with pytest.raises(TypeError, match="exists"):
+        bool(Entry.objects.all())
