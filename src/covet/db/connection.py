@@ -298,7 +298,7 @@ class Transaction:
             if self._savepoint is not None:
                 await conn.execute(self._database.dialect.release_savepoint_sql(self._savepoint))
             else:
-                await conn.execute("COMMIT")
+                await conn._call("commit")
         except BaseException:
             failed = True
             if self._savepoint is None:

@@ -171,3 +171,23 @@ async def test_failed_statement_inside_transaction_then_rollback(db: Database, t
             await _insert(db, table, "dup")
     assert await _names(db, table) == ["dup"]
     assert db.primary_pool.in_use == 0
+
+
+async def test_swallowed_error_never_commits_silently(db: Database, table: str) -> None:
+    await _insert(db, table, "dup")
+    if db.dialect.name == "postgresql":
+        # PostgreSQL aborts the whole transaction after an error: COMMIT becomes ROLLBACK
+        with pytest.raises(TransactionError, match="rolled back, not committed"):
+            async with db.transaction():
+                await _insert(db, table, "lost")
+                with pytest.raises(UniqueViolation):
+                    await _insert(db, table, "dup")
+        assert await _names(db, table) == ["dup"]
+    else:
+        # SQLite and MySQL only undo the failed statement; the rest commits
+        async with db.transaction():
+            await _insert(db, table, "kept")
+            with pytest.raises(UniqueViolation):
+                await _insert(db, table, "dup")
+        assert await _names(db, table) == ["dup", "kept"]
+    assert db.primary_pool.in_use == 0

@@ -81,6 +81,10 @@ class DriverConnection(abc.ABC):
     def translate(self, exc: BaseException) -> DatabaseError | None:
         """The ``covet.db`` error for a driver exception, or None if it is not one."""
 
+    async def commit(self) -> None:
+        """``COMMIT``; raises TransactionError when the server rolled back instead."""
+        await self.execute("COMMIT", None)
+
     async def server_version(self) -> tuple[tuple[int, ...], dict[str, Any]]:
         """The server version and facts for ``Dialect.configure`` (e.g. ``is_mariadb``)."""
         return (0,), {}

@@ -12,6 +12,7 @@ from covet.db.exceptions import (
     DataError,
     InterfaceError,
     OperationalError,
+    TransactionError,
     error_class_for_sqlstate,
 )
 from covet.exceptions import MissingDependency
@@ -102,6 +103,18 @@ class PostgreSQLConnection(DriverConnection):
                     await self._conn.execute("ROLLBACK")
                 except Exception:
                     self.broken = True
+
+    async def commit(self) -> None:
+        try:
+            status = await self._conn.execute("COMMIT")
+        except Exception as exc:
+            raise self._translate_or_raise(exc) from exc
+        if status == "ROLLBACK":
+            raise TransactionError(
+                "the transaction was rolled back, not committed: a statement in it failed "
+                "(use a nested transaction to recover from an error inside a transaction)",
+                sqlstate="25P02",
+            )
 
     async def ping(self) -> None:
         try:
