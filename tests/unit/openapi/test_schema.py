@@ -16,13 +16,15 @@ from typing import (
     Generic,
     Literal,
     NamedTuple,
-    NotRequired,
     Optional,
     TypedDict,
     TypeVar,
 )
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    from typing import NotRequired
 
 from covet.handlers.params import Ge, Lt, MaxLen, MinLen, Pattern, Query
 from covet.openapi.schema import SchemaRegistry, jsonable_default
@@ -270,6 +272,7 @@ class PartialMovie(TypedDict, total=False):
     year: int
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.NotRequired is new in 3.11")
 def test_typeddict_required_keys() -> None:
     _, components = build(Movie)
     movie = components["Movie"]
