@@ -73,10 +73,11 @@ class ForwardDescriptor:
         d = obj.__dict__
         key = d.get(self.attname)
         cached = d.get(self.cache, _MISSING)
-        if cached is not _MISSING:
-            # A cache left over from before ``<name>_id`` was changed is stale.
-            if cached is None and key is None or cached is not None and cached.pk == key:
-                return cached
+        # A cache left over from before ``<name>_id`` was changed is stale.
+        if cached is not _MISSING and (
+            (cached is None and key is None) or (cached is not None and cached.pk == key)
+        ):
+            return cached
         if key is None:
             return None
         raise RelationNotLoaded(
