@@ -1,0 +1,1 @@
+"""The ``covet`` command line (argparse): see :mod:`covet.cli.main`."""
