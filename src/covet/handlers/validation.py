@@ -653,9 +653,115 @@ def _struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validat
         except (TypeError, ValueError) as exc:  # __post_init__ / __init__ checks
             fail("value_error", str(exc) or f"Invalid {name}", MISSING)
 
-    slot.append(struct)
-    _cache[key] = struct
-    return struct
+    final = struct if fa else _generate_struct(tp, kind, specs, forbid, known, plain_init, struct)
+    slot.append(final)
+    _cache[key] = final
+    return final
+
+
+def _generate_struct(
+    tp: type,
+    kind: str,
+    specs: list[tuple[Any, ...]],
+    forbid: bool,
+    known: frozenset[str],
+    plain_init: bool,
+    general: Validator,
+) -> Validator:
+    """Input-mode struct validator as straight-line generated code (no per-field loop).
+
+    Dicts take the generated path; anything else falls back to ``general`` (same rules).
+    Only identifiers chosen here and ``repr()`` of keys enter the source.
+    """
+    ns: dict[str, Any] = {
+        "M": MISSING,
+        "Invalid": Invalid,
+        "general": general,
+        "tp": tp,
+        "fail": fail,
+        "new": object.__new__,
+        "unknown_fields": _unknown_fields,
+        "name": tp.__name__,
+    }
+    lines = [
+        "def struct(value):",
+        "    if type(value) is not dict:",
+        "        return general(value)",
+        "    get = value.get",
+        "    errors = None",
+    ]
+    for i, (_fname, key, fast, val, required, default, factory) in enumerate(specs):
+        ns[f"v{i}"], ns[f"t{i}"], ns[f"d{i}"], ns[f"f{i}"] = val, fast, default, factory
+        k = repr(key)
+        lines.append(f"    r = get({k}, M)")
+        lines.append("    if r is M:")
+        if required:
+            lines.append(f"        errors = (errors or []) + [(({k},), 'missing', 'Field required', M)]")
+        elif factory is not None:
+            lines.append(f"        a{i} = f{i}()")
+        elif kind == "typeddict":
+            lines.append(f"        a{i} = M")
+        else:
+            lines.append(f"        a{i} = d{i}")
+        if fast is not None:
+            lines.append(f"    elif type(r) is t{i}:")
+            lines.append(f"        a{i} = r")
+        elif val is _float_json:  # finite floats pass as is (nan - nan and inf - inf are nan)
+            lines.append("    elif type(r) is float and r - r == 0.0:")
+            lines.append(f"        a{i} = r")
+        lines.append("    else:")
+        lines.append("        try:")
+        lines.append(f"            a{i} = v{i}(r)")
+        lines.append("        except Invalid as exc:")
+        lines.append(f"            errors = (errors or []) + exc.prefixed({k})")
+    if forbid:
+        ns["known"] = known
+        lines.append("    errors = unknown_fields(value, known, errors)")
+    lines.append("    if errors:")
+    lines.append("        raise Invalid(errors)")
+    if kind == "typeddict":
+        lines.append("    out = {}")
+        for i, (_fname, key, _f, _v, required, _d, factory) in enumerate(specs):
+            if required or factory is not None:
+                lines.append(f"    out[{key!r}] = a{i}")
+            else:
+                lines.append(f"    if a{i} is not M:")
+                lines.append(f"        out[{key!r}] = a{i}")
+        lines.append("    return out")
+    else:
+        args = ", ".join(f"{fname}=a{i}" for i, (fname, *_rest) in enumerate(specs))
+        lines.append("    try:")
+        if plain_init or _bypass_init(tp, kind):
+            lines.append("        obj = new(tp)")
+            lines.append(f"        obj.__dict__.update({(args and 'dict(' + args + ')') or '{}'})")
+            lines.append("        return obj")
+        else:
+            lines.append(f"        return tp({args})")
+        lines.append("    except (TypeError, ValueError) as exc:")
+        lines.append("        fail('value_error', str(exc) or f'Invalid {name}', M)")
+    exec(compile("\n".join(lines), f"<covet validator {tp.__qualname__}>", "exec"), ns)
+    return ns["struct"]  # type: ignore[no-any-return]
+
+
+def _bypass_init(tp: type, kind: str) -> bool:
+    """A dataclass whose generated ``__init__`` only assigns: fill ``__dict__`` directly."""
+    if kind != "dataclass" or hasattr(tp, "__post_init__") or hasattr(tp, "__slots__"):
+        return False
+    if "__init__" not in tp.__dict__ or getattr(tp.__init__, "__qualname__", "") != f"{tp.__qualname__}.__init__":
+        return False
+    params = getattr(tp, "__dataclass_params__", None)
+    if params is None or not params.init:
+        return False
+    return all(f.init for f in dataclasses.fields(tp)) and not any(
+        isinstance(f.type, dataclasses.InitVar) or f.type == "InitVar" for f in dataclasses.fields(tp)
+    )
+
+
+def _unknown_fields(value: dict[str, Any], known: frozenset[str], errors: list[ErrorEntry] | None) -> Any:
+    unknown = [k for k in value if k not in known]
+    if not unknown:
+        return errors
+    return (errors or []) + [((str(k),), "extra_forbidden", "Unknown field", value[k]) for k in unknown]
 
 
 def _attributes(obj: Any, specs: list[tuple[Any, ...]]) -> dict[str, Any]:

@@ -224,3 +224,72 @@ def test_response_mode_reads_attributes_and_drops_extra_fields() -> None:
     assert out == {"street": "s", "zip": "12345"}
     out = compile_validator(Address, from_attributes=True)({"street": "s", "zip": "12345", "secret": 1})
     assert out == {"street": "s", "zip": "12345"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Frozen:
+    a: int
+
+
+@dataclasses.dataclass(slots=True)
+class Slotted:
+    a: int
+    b: str = "x"
+
+
+@dataclasses.dataclass
+class Checked:
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError("low must not exceed high")
+
+
+@dataclasses.dataclass
+class WithComputed:
+    a: int
+    doubled: int = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.doubled = self.a * 2
+
+
+@dataclasses.dataclass
+class WithInitVar:
+    a: int
+    scale: dataclasses.InitVar[int] = 1
+
+    def __post_init__(self, scale: int) -> None:
+        self.a *= scale
+
+
+@pytest.mark.parametrize(
+    ("tp", "data", "expected"),
+    [
+        (Frozen, {"a": 1}, Frozen(1)),
+        (Slotted, {"a": 1}, Slotted(1, "x")),
+        (Checked, {"low": 1, "high": 2}, Checked(1, 2)),
+        (WithComputed, {"a": 2}, WithComputed(2)),
+        (WithInitVar, {"a": 2}, WithInitVar(2)),
+    ],
+)
+def test_dataclass_flavours(tp: Any, data: dict[str, Any], expected: Any) -> None:
+    out = compile_validator(tp)(data)
+    assert out == expected and type(out) is tp
+    if tp is WithComputed:
+        assert out.doubled == 4
+
+
+def test_post_init_errors_become_value_errors() -> None:
+    errs = errors_of(Checked, {"low": 3, "high": 2})
+    assert errs == [{"field": "body", "message": "low must not exceed high", "code": "value_error"}]
+
+
+def test_non_finite_floats_from_the_stdlib_decoder_are_rejected() -> None:
+    errs = errors_of(Person, {"name": "a", "age": 1, "address": {"street": "s", "zip": "12345"}, "tags": []}
+                     | {"age": float("nan")})
+    assert errs[0]["field"] == "body.age"
+    assert errors_of(Address, {"street": "s", "zip": "1"})[0]["code"] == "pattern_mismatch"
+    assert errors_of(float, float("inf"))[0]["code"] == "value_error"
