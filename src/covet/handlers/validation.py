@@ -740,14 +740,14 @@ def _generate_struct(
         lines.append("    except (TypeError, ValueError) as exc:")
         lines.append("        fail('value_error', str(exc) or f'Invalid {name}', M)")
     exec(compile("\n".join(lines), f"<covet validator {tp.__qualname__}>", "exec"), ns)
-    return ns["struct"]  # type: ignore[no-any-return]
+    return ns["struct"]
 
 
 def _bypass_init(tp: type, kind: str) -> bool:
     """A dataclass whose generated ``__init__`` only assigns: fill ``__dict__`` directly."""
     if kind != "dataclass" or hasattr(tp, "__post_init__") or hasattr(tp, "__slots__"):
         return False
-    if "__init__" not in tp.__dict__ or getattr(tp.__init__, "__qualname__", "") != f"{tp.__qualname__}.__init__":
+    if "__init__" not in tp.__dict__ or getattr(tp.__dict__["__init__"], "__qualname__", "") != f"{tp.__qualname__}.__init__":
         return False
     params = getattr(tp, "__dataclass_params__", None)
     if params is None or not params.init:
