@@ -23,6 +23,8 @@ from covet.openapi.docs import (
 
 __all__ = ("find_assets", "install")
 
+_MAX_PREFIXES = 16  # encoded documents kept, one per root_path
+
 _MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -68,18 +70,27 @@ def install(app: Any) -> None:
     assets_dir = getattr(app, "docs_assets", None)
     assets = find_assets(assets_dir) if assets_dir and (docs_url or redoc_url) else None
     assets_path = f"{(docs_url or '/docs').rstrip('/')}/assets"
-    cache: dict[str, Any] = {"document": None, "body": b""}
+    cache: dict[str, Any] = {"document": None, "bodies": {}}
+
+    def root(request: Request) -> str:
+        return str(request.scope.get("root_path", "")).rstrip("/")
 
     async def openapi_document(request: Request) -> Response:
         document = app.openapi()
         if cache["document"] is not document:
+            cache["document"], cache["bodies"] = document, {}
+        prefix = root(request)
+        body = cache["bodies"].get(prefix)
+        if body is None:
             from covet import _json
 
-            cache["document"], cache["body"] = document, _json.dumps(document)
-        return Response(cache["body"], media_type="application/json")
-
-    def root(request: Request) -> str:
-        return str(request.scope.get("root_path", "")).rstrip("/")
+            if prefix and not document.get("servers"):
+                # Behind a proxy that strips a prefix: "Try it out" must call through it.
+                document = {**document, "servers": [{"url": prefix}]}
+            if len(cache["bodies"]) >= _MAX_PREFIXES:  # root_path may come from a header
+                cache["bodies"].clear()
+            body = cache["bodies"][prefix] = _json.dumps(document)
+        return Response(body, media_type="application/json")
 
     add = app.add_route
     add(openapi_url, openapi_document, methods=["GET"], include_in_schema=False, name="openapi")

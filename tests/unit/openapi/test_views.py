@@ -157,7 +157,19 @@ def test_urls_can_be_moved_or_disabled() -> None:
             assert client.get(path).status_code == 404
 
 
-def test_root_path_prefixes_page_urls() -> None:
-    with TestClient(make_app(), root_path="/shop") as client:
+def test_root_path_prefixes_page_urls_and_becomes_the_server() -> None:
+    app = make_app()
+    with TestClient(app, root_path="/shop") as client:
         html = client.get("/docs").text
+        doc = client.get("/openapi.json").json()
     assert '"url": "/shop/openapi.json"' in html
+    assert doc["servers"] == [{"url": "/shop"}]
+    assert "servers" not in app.openapi()  # the cached document itself is untouched
+    with TestClient(app) as client:
+        assert "servers" not in client.get("/openapi.json").json()
+    for n in range(40):  # many prefixes (root_path from a proxy header): memory stays bounded
+        with TestClient(app, root_path=f"/p{n}") as client:
+            assert client.get("/openapi.json").json()["servers"] == [{"url": f"/p{n}"}]
+    declared = make_app(servers=[{"url": "https://api.example.com"}])
+    with TestClient(declared, root_path="/shop") as client:
+        assert client.get("/openapi.json").json()["servers"] == [{"url": "https://api.example.com"}]
