@@ -36,6 +36,8 @@ def parse_forwarded(values: Sequence[str]) -> list[dict[str, str]]:
 
 
 def _split_unquoted(value: str, sep: str) -> list[str]:
+    if '"' not in value:  # the common case, in C
+        return [p for p in (part.strip() for part in value.split(sep)) if p]
     parts: list[str] = []
     current: list[str] = []
     quoted = escaped = False

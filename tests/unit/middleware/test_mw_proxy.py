@@ -113,3 +113,9 @@ def test_parse_forwarded_quotes_and_escapes() -> None:
 def test_bad_configuration(trusted: object) -> None:
     with pytest.raises(ImproperlyConfigured):
         ProxyHeadersMiddleware(echo_app, trusted_hosts=trusted)  # type: ignore[arg-type]
+
+
+async def test_huge_forwarded_header_is_handled() -> None:
+    header = ", ".join(["for=10.1.1.1"] * 5000) + ", for=198.51.100.30"
+    client, _, _ = await seen(mw(), [(b"forwarded", header.encode())])
+    assert client == ("198.51.100.30", 0)

@@ -112,3 +112,9 @@ def test_builders_reject_injection() -> None:
 def test_bad_configuration(options: dict[str, object]) -> None:
     with pytest.raises(ImproperlyConfigured):
         SecurityHeadersMiddleware(body_app(b""), **options)  # type: ignore[arg-type]
+
+
+def test_hsts_can_be_turned_off() -> None:
+    r = TestClient(SecurityHeadersMiddleware(body_app(b"ok"), hsts_max_age=0), base_url="https://example.com").get("/")
+    assert "strict-transport-security" not in r.headers
+    assert r.headers["x-frame-options"] == "DENY"
