@@ -5,7 +5,7 @@ Server pinned to CPU 0, wrk to CPU 1. Per app and endpoint: a short wrk warm-up,
 ``wrk -t1 -c64 -d<duration>s``; reported: requests/s and the server's CPU seconds per
 10k requests (read from /proc, less sensitive to a shared machine than req/s).
 
-    python bench/core/http.py --apps raw_asgi,covet_app,blacksheep_app --duration 5
+    python bench/core/http_load.py --apps raw_asgi,covet_app,blacksheep_app --duration 5
 """
 
 from __future__ import annotations
