@@ -319,3 +319,10 @@ async def test_wide_bodies_are_not_mistaken_for_deep_ones() -> None:
     payload = [{"name": "a[{", "price": 1, "tags": ["]"]}] * 3000
     r = await run(many, method="POST", json_body=payload)
     assert r.json() == {"n": 3000}
+
+
+async def test_out_of_range_numbers_in_json() -> None:
+    r = await run(echo_dc, method="POST", body=b'{"name": "a", "price": 1e400}', headers=[("content-type", "application/json")])
+    assert r.status in (400, 422)
+    r = await run(echo_dc, method="POST", body=b'{"name": "a", "price": NaN}', headers=[("content-type", "application/json")])
+    assert r.status in (400, 422)

@@ -188,3 +188,26 @@ def test_bad_regex_fails_at_definition() -> None:
 
     with pytest.raises(re.error):
         Query(pattern="(")
+
+
+async def test_hostile_query_values_are_422_not_500() -> None:
+    async def f(n: int = 0, x: float = 0.0, when: str = "") -> dict[str, object]:
+        return {"n": n}
+
+    r = await run(f, query="n=" + "9" * 5000)
+    assert r.status == 422 and r.details[0]["value"].endswith("...")
+    r = await run(f, query="x=1e400")
+    assert r.status == 422
+    r = await run(f, query="n=%zz&when=%ff%fe")
+    assert r.status == 422 and r.details[0]["field"] == "query.n"
+    r = await run(f, query="&&&=&n=1&=x")
+    assert r.json() == {"n": 1}
+
+
+async def test_hostile_headers_and_cookies() -> None:
+    async def f(x_token: str = Header(""), sid: str = Cookie("")) -> dict[str, str]:
+        return {"t": x_token, "sid": sid}
+
+    scope_headers = [("x-token", "caf\xe9"), ("cookie", 'sid="q"; ; =; bad; sid=second')]
+    r = await run(f, headers=scope_headers)
+    assert r.json() == {"t": "caf\xe9", "sid": "q"}
