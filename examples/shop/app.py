@@ -18,8 +18,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from covet import Covet, Depends, File, Form, Header, HTTPException, Query, Router
-from covet.handlers.params import Cookie
+from covet import Cookie, Covet, Depends, File, Form, Header, HTTPException, Query, Router
 from covet.http import UploadFile
 
 from .auth import current_customer, hash_password, require_admin

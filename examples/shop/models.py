@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Annotated, TypedDict
 
-from covet.handlers.params import Ge, Gt, Le, MaxLen, MinLen, Pattern
+from covet.handlers import Ge, Gt, Le, MaxLen, MinLen, Pattern
 
 Name = Annotated[str, MinLen(1), MaxLen(120)]
 Price = Annotated[float, Gt(0), Le(100_000)]
