@@ -18,8 +18,18 @@ import secrets
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from covet import Cookie, Covet, Depends, File, Form, Header, HTTPException, Query, Router
-from covet.http import UploadFile
+from covet import (
+    Cookie,
+    Covet,
+    Depends,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Query,
+    Router,
+    UploadFile,
+)
 
 from .auth import current_customer, hash_password, require_admin
 from .models import (
