@@ -9,7 +9,9 @@ used as context managers, keep cookies, follow redirects and speak WebSocket.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import threading
+import zlib
 from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -27,7 +29,11 @@ HeaderInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 
 class TestResponse:
-    """What the app answered: status, headers, body, and the request that caused it."""
+    """What the app answered: status, headers, body, and the request that caused it.
+
+    ``content`` is the body with any ``Content-Encoding`` undone (like httpx);
+    ``raw_content`` is the body exactly as sent.
+    """
 
     __test__ = False
 
@@ -35,7 +41,8 @@ class TestResponse:
                  method: str, url: str, history: list[TestResponse]) -> None:
         self.status_code = status_code
         self.headers = Headers(raw=raw_headers)
-        self.content = content
+        self.raw_content = content
+        self.content = _decode(content, self.headers.get("content-encoding", ""))
         self.method = method
         self.url = url
         self.history = history
@@ -438,6 +445,27 @@ class TestClient:
         if self._portal is None:
             self._portal = _Portal()
         return WebSocketTestSession(session, self._portal.call)
+
+
+def _decode(content: bytes, encoding: str) -> bytes:
+    """Undo ``Content-Encoding`` as an HTTP client would (gzip, deflate, br, x-gzip)."""
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding in ("gzip", "x-gzip"):
+            content = gzip.decompress(content)
+        elif coding == "deflate":
+            try:
+                content = zlib.decompress(content)
+            except zlib.error:
+                content = zlib.decompress(content, -zlib.MAX_WBITS)
+        elif coding == "br":
+            try:
+                import brotli
+            except ImportError:
+                return content  # cannot decode without the extra: leave it as sent
+            content = brotli.decompress(content)
+        elif coding != "identity":
+            return content
+    return content
 
 
 def _header_list(headers: HeaderInput) -> list[tuple[str, str]]:

@@ -135,3 +135,19 @@ def test_websocket_session() -> None:
         assert ws.accepted_subprotocol == "chat"
         ws.send_text("hi")
         assert ws.receive_text() == "HI"
+
+
+def test_content_encoding_is_undone_like_an_http_client() -> None:
+    import gzip
+
+    payload = b"hello " * 100
+
+    async def gz_app(scope, receive, send):  # type: ignore[no-untyped-def]
+        body = gzip.compress(payload)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-encoding", b"gzip"), (b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})
+
+    r = TestClient(gz_app).get("/")
+    assert r.content == payload and r.text == payload.decode()
+    assert gzip.decompress(r.raw_content) == payload
