@@ -7,7 +7,7 @@ import logging
 import os
 import ssl
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from covet._types import ASGIApp
@@ -90,7 +90,6 @@ class Config:
     date_header: bool = True
     access_log: bool = True
     log_level: str | None = None
-    proxy_headers: bool = False
 
     # limits (slow / hostile clients)
     max_request_line: int = 8190
@@ -99,7 +98,6 @@ class Config:
     max_body_size: int | None = None
     max_pipelined_requests: int = 32
     flow_control_high_water: int = 65536
-    limit_concurrency: int | None = None
 
     # timeouts
     timeout_keep_alive: float = 5.0
@@ -128,7 +126,6 @@ class Config:
     # supervision
     worker_restart_delay: float = 0.5
     app_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.workers < 1:

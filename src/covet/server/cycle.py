@@ -100,7 +100,7 @@ class RequestResponseCycle:
     async def run_asgi(self, app: ASGIApp) -> None:
         protocol = self.protocol
         try:
-            result = await app(self.scope, self.receive, self.send)
+            result: Any = await app(self.scope, self.receive, self.send)  # type: ignore[func-returns-value]
         except asyncio.CancelledError:
             if not self.response_complete:
                 protocol.transport.close()

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 from ._common import ASGI_VERSION, access_logger, address, error_response, logger, split_target
 from .cycle import RequestResponseCycle
 from .flow_control import FlowControl
-from .parser import ParseError, RequestHead
+from .parser import ParseError, RequestHead, RequestParser
 
 if TYPE_CHECKING:
     from covet._types import ASGIApp
 
     from .config import Config
+    from .httptools_parser import HttpToolsRequestParser
     from .state import ServerState
 
 __all__ = ("HTTPProtocol",)
@@ -44,10 +45,13 @@ class HTTPProtocol(asyncio.Protocol):
         self.server: tuple[str, int] | None = None
         self.client: tuple[str, int] | None = None
         self.scheme = "https" if config.is_ssl else "http"
+        parser_cls: type[RequestParser] | type[HttpToolsRequestParser]
         if config.use_httptools():
-            from .httptools_parser import HttpToolsRequestParser as parser_cls
+            from .httptools_parser import HttpToolsRequestParser
+
+            parser_cls = HttpToolsRequestParser
         else:
-            from .parser import RequestParser as parser_cls
+            parser_cls = RequestParser
         self.parser = parser_cls(
             self,
             max_request_line=config.max_request_line,

@@ -39,7 +39,7 @@ def new_event_loop(setting: str = "auto") -> asyncio.AbstractEventLoop:
 
                 raise MissingDependency("uvloop", "fast") from None
         else:
-            return uvloop.new_event_loop()  # type: ignore[no-any-return]
+            return uvloop.new_event_loop()
     return asyncio.new_event_loop()
 
 
@@ -178,7 +178,7 @@ class Server:
                 "Graceful shutdown timed out; closing %d connections", len(state.connections)
             )
             for connection in list(state.connections):
-                connection.transport.abort() if hasattr(connection, "transport") else None
+                connection.transport.abort()
             for task in list(state.tasks):
                 task.cancel()
             if state.tasks:
@@ -204,7 +204,7 @@ class Server:
             yield
             return
         loop = asyncio.get_running_loop()
-        installed: list[int] = []
+        installed: list[signal.Signals] = []
         try:
             for sig in HANDLED_SIGNALS:
                 loop.add_signal_handler(sig, self.handle_exit, sig, None)

@@ -330,7 +330,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     async def run_asgi(self) -> None:
         try:
-            result = await self.app(self.scope, self.receive, self.send)
+            result: Any = await self.app(self.scope, self.receive, self.send)  # type: ignore[func-returns-value]
         except ClientDisconnected:
             self._close_transport()
             return

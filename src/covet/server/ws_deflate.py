@@ -72,7 +72,7 @@ class PerMessageDeflate:
                     raise WebSocketProtocolError(1009, "Message too big")
         except zlib.error:
             raise WebSocketProtocolError(1007, "Invalid compressed data") from None
-        return out  # type: ignore[no-any-return]
+        return bytes(out)
 
     def compress(self, data: bytes) -> bytes:
         if self._compressor is None or self.server_no_context_takeover:
@@ -80,7 +80,7 @@ class PerMessageDeflate:
                 self.level, zlib.DEFLATED, -self.server_max_window_bits
             )
         out = self._compressor.compress(data) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
-        return out[:-4] if out.endswith(_TAIL) else out  # type: ignore[no-any-return]
+        return bytes(out[:-4] if out.endswith(_TAIL) else out)
 
 
 def _parse_offers(header: bytes) -> list[list[tuple[str, str | None]]]:

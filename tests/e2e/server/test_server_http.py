@@ -261,3 +261,61 @@ async def test_serve_coroutine_and_unix_socket(tmp_path: Any) -> None:
     assert r.text == "over unix"
     server.should_exit = True
     await task
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_tls(serve: Any, tmp_path: Any) -> None:
+    pytest.importorskip("cryptography")
+    certfile, keyfile = _self_signed(tmp_path)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["scheme"].encode()})
+
+    import ssl
+
+    context = ssl.create_default_context(cafile=certfile)
+    with (
+        serve(app, ssl_certfile=certfile, ssl_keyfile=keyfile) as (host, port),
+        httpx.Client(verify=context) as client,
+    ):
+        assert client.get(f"https://{host}:{port}/").text == "https"
+        assert client.get(f"https://{host}:{port}/again").text == "https"
