@@ -23,6 +23,7 @@ from .extract import check_json_type, extract_params, read_body
 from .jsonbody import BadJSON, loads_limited
 from .plan import Plan, Slot, build_plan
 from .responses import Responder, build_responder
+from .typeinfo import is_scalar
 
 __all__ = ("compile_route", "compile_websocket_route")
 
@@ -203,6 +204,7 @@ def _body_step(plan: Plan) -> BodyStep:
 
 async def _read_bodies(
     plan: Plan,
+    step: BodyStep | None,
     scope: Scope,
     receive: Receive,
     request: Request | None,
@@ -214,12 +216,12 @@ async def _read_bodies(
         assert request is not None
         return await _read_form(plan, request, values, errors)
     body = await request.body() if request is not None else await read_body(scope, receive, plan.max_body)
-    if mode == "whole":
+    if step is not None:  # whole-body mode
         field = plan.body_fields[0]
         kw: dict[str, Any] = {}
         if body:
             check_json_type(scope)
-        errors = _body_step(plan)(body, kw, errors)
+        errors = step(body, kw, errors)
         if field.name in kw:
             values[field] = kw[field.name]
         return errors
@@ -254,7 +256,7 @@ async def _read_form(
     form = await request.form()
     for f in plan.body_fields:
         loc = f"body.{f.alias}"
-        if f.location == "form" and not f.multi and f.alias not in form and _is_struct_form(f):
+        if f.location == "form" and not f.multi and f.alias not in form and not is_scalar(f.annotation):
             raw: Any = {k: v for k, v in form.multi_items() if isinstance(v, str)}
         elif f.multi:
             raw = form.getlist(f.alias) or MISSING
@@ -281,17 +283,12 @@ async def _read_form(
     return errors
 
 
-def _is_struct_form(f: Any) -> bool:
-    from .typeinfo import is_scalar
-
-    return not is_scalar(f.annotation)
-
-
 def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
     needs_request = plan.needs_request
     has_body = plan.body_mode != "none"
     wants_background = "background" in plan.special_kinds
     is_form = plan.body_mode == "form"
+    step = _body_step(plan) if plan.body_mode == "whole" else None
     container: Any = getattr(app, "container", None)
     needs_stack = is_form or any(s.services or s.kind in ("asyncgen", "gen") for s in plan.slots)
     extract_steps = [(s.params, s.body_params) for s in plan.slots]
@@ -306,7 +303,7 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
         errors = None
         body_values: dict[Any, Any] = {}
         if has_body:
-            errors = await _read_bodies(plan, scope, receive, request, body_values, errors)
+            errors = await _read_bodies(plan, step, scope, receive, request, body_values, errors)
         cache: dict[str, Any] = {}
         all_kwargs = []
         for params, body_params in extract_steps:
