@@ -243,7 +243,7 @@ class QuerySet(Generic[M]):
                 ]
                 if self._group_by_pk:
                     group.insert(0, Column(self.model._meta.pk.column, qb.base))
-                sel.group_by = group
+                sel.groups = group
         else:
             qb.add_model_columns(qb.base, self.model)
             layout = qb.add_select_related(self._related) if self._related else []
@@ -259,7 +259,7 @@ class QuerySet(Generic[M]):
                 for name in self._annotations:
                     sel.columns.append(Alias(qb.annotation_expr(name), name))
                 if qb.has_aggregate:
-                    sel.group_by = model_cols
+                    sel.groups = model_cols
         where = qb.build_where(self._filters)
         if where is not None:
             sel.where(where)
@@ -268,14 +268,10 @@ class QuerySet(Generic[M]):
             qb.touched_aggregate = False
             expr, desc = qb.order_item(term)
             sel.order_by(expr.desc() if desc else expr.asc())
-            if (
-                sel.group_by
-                and not qb.touched_aggregate
-                and all(expr is not g for g in sel.group_by)
-            ):
-                sel.group_by.append(expr)
+            if sel.groups and not qb.touched_aggregate and all(expr is not g for g in sel.groups):
+                sel.groups.append(expr)
         if self._distinct:
-            sel.set_distinct()
+            sel.distinct()
         sel.limit(self._limit).offset(self._offset)
         if self._for_update is not None:
             sel.for_update = self._for_update

@@ -245,7 +245,7 @@ class QueryBuilder:
         return Not(expr) if q.negated else expr
 
     def build_where(self, filters: list[Q]) -> Expr | None:
-        """The WHERE condition; filters on aggregate annotations go to ``select.having``."""
+        """The WHERE condition; filters on aggregate annotations go to HAVING."""
         conds: list[Expr] = []
         for q in filters:
             if not q.children:
@@ -253,7 +253,7 @@ class QueryBuilder:
             self.touched_aggregate = False
             cond = self.build_q(q)
             if self.touched_aggregate:
-                self.select.having_(cond)
+                self.select.having(cond)
             else:
                 conds.append(cond)
         if not conds:

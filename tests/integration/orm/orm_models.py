@@ -81,6 +81,16 @@ class Book(Model):
         table = "orm_book"
 
 
+class Shelf(Model):
+    """RESTRICT enforced by the database alone (no ORM-side check)."""
+
+    publisher: ForeignKey[Publisher] = Field(on_delete="restrict", related_name="shelves")
+    label: str = Field(max_length=20)
+
+    class Meta:
+        table = "orm_shelf"
+
+
 class Note(Model):
     """A relation without a database constraint: the ORM applies the cascade."""
 
@@ -110,6 +120,7 @@ ALL_MODELS = [
     Article.labels.field.through,
     Publisher,
     Book,
+    Shelf,
     Note,
     Counter,
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from orm_models import Article, Author, Book, Label, Note, Profile, Publisher
+from orm_models import Article, Author, Book, Label, Note, Profile, Publisher, Shelf
 
 from covet.db import Database
 from covet.db.exceptions import IntegrityError
@@ -143,3 +143,14 @@ async def test_on_delete_rules(db: Database) -> None:
     await Book.objects.all().delete()
     await pub.delete()
     assert await Note.objects.count() == 0
+
+
+async def test_restrict_is_enforced_by_the_database(db: Database) -> None:
+    pub = await Publisher.objects.create(name="R")
+    await Shelf.objects.create(publisher=pub, label="s1")
+    with pytest.raises(IntegrityError):
+        async with db.transaction():
+            await Publisher.objects.filter(pk=pub.pk).delete()
+    assert await Publisher.objects.filter(pk=pub.pk).exists()
+    await Shelf.objects.filter(publisher=pub).delete()
+    assert await pub.delete() == 1

@@ -29,8 +29,8 @@ async def test_builder_round_trip(db: Database) -> None:
     grouped = await fetch_all(
         db,
         select(t.c.value, func.count().label("n"))
-        .group(t.c.value)
-        .having_(func.count() > 1)
+        .group_by(t.c.value)
+        .having(func.count() > 1)
         .order_by(t.c.value),
     )
     assert [tuple(r) for r in grouped] == [(2, 2)]

@@ -130,7 +130,7 @@ def test_builder_statements(dialect: str) -> None:
     sel = (
         select(users.c.country, func.count().label("n"))
         .where(users.c.active == True, users.c.age >= 18)  # noqa: E712
-        .group(users.c.country)
+        .group_by(users.c.country)
         .order_by(func.count().desc())
         .limit(10)
     )

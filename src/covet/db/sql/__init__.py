@@ -6,7 +6,7 @@
     q = (select(users.c.country, func.count().label("n"))
          .select_from(users)
          .where(users.c.active == True, users.c.age >= 18)
-         .group(users.c.country)
+         .group_by(users.c.country)
          .order_by(func.count().desc())
          .limit(10))
     sql, params = compile(q, db.dialect)

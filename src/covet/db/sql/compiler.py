@@ -205,7 +205,7 @@ class Compiler:
     # -- statements ------------------------------------------------------------------
     def visit_Select(self, node: Select) -> str:
         cols = ", ".join(self.visit(c) for c in node.columns) if node.columns else "*"
-        sql = ["SELECT ", "DISTINCT " if node.distinct else "", cols]
+        sql = ["SELECT ", "DISTINCT " if node.is_distinct else "", cols]
         if node.from_ is not None:
             sql.append(f" FROM {self.table_sql(node.from_)}")
         for j in node.joins:
@@ -213,10 +213,10 @@ class Compiler:
             sql.append(f" {kw} {self.table_sql(j.table)} ON {self.visit(j.on)}")
         if node.where_ is not None:
             sql.append(f" WHERE {self.visit(node.where_)}")
-        if node.group_by:
-            sql.append(" GROUP BY " + ", ".join(self.visit(g) for g in node.group_by))
-        if node.having is not None:
-            sql.append(f" HAVING {self.visit(node.having)}")
+        if node.groups:
+            sql.append(" GROUP BY " + ", ".join(self.visit(g) for g in node.groups))
+        if node.having_cond is not None:
+            sql.append(f" HAVING {self.visit(node.having_cond)}")
         if node.order:
             sql.append(
                 " ORDER BY "

@@ -393,11 +393,11 @@ class Select(Expr):
 
     __slots__ = (
         "columns",
-        "distinct",
         "for_update",
         "from_",
-        "group_by",
-        "having",
+        "groups",
+        "having_cond",
+        "is_distinct",
         "joins",
         "limit_",
         "offset_",
@@ -410,12 +410,12 @@ class Select(Expr):
         self.from_ = from_
         self.joins: list[Join] = []
         self.where_: Expr | None = None
-        self.group_by: list[Expr] = []
-        self.having: Expr | None = None
+        self.groups: list[Expr] = []
+        self.having_cond: Expr | None = None
         self.order: list[OrderBy] = []
         self.limit_: int | None = None
         self.offset_: int | None = None
-        self.distinct = False
+        self.is_distinct = False
         self.for_update: tuple[bool, bool, bool] | None = None  # (enabled, nowait, skip_locked)
 
     def select_from(self, table: Table | Derived) -> Select:
@@ -434,12 +434,12 @@ class Select(Expr):
             self.where_ = cond if self.where_ is None else And(self.where_, cond)
         return self
 
-    def group(self, *exprs: Expr) -> Select:
-        self.group_by.extend(exprs)
+    def group_by(self, *exprs: Expr) -> Select:
+        self.groups.extend(exprs)
         return self
 
-    def having_(self, cond: Expr) -> Select:
-        self.having = cond if self.having is None else And(self.having, cond)
+    def having(self, cond: Expr) -> Select:
+        self.having_cond = cond if self.having_cond is None else And(self.having_cond, cond)
         return self
 
     def order_by(self, *items: Expr | OrderBy) -> Select:
@@ -460,8 +460,8 @@ class Select(Expr):
         self.for_update = (True, nowait, skip_locked)
         return self
 
-    def set_distinct(self, flag: bool = True) -> Select:
-        self.distinct = flag
+    def distinct(self, flag: bool = True) -> Select:
+        self.is_distinct = flag
         return self
 
 
