@@ -23,6 +23,9 @@ from covet.db.exceptions import DatabaseError, InterfaceError, PoolTimeout
 
 __all__ = ("Pool", "PoolStats")
 
+#: seconds a checkout ping may take before the connection is given up as dead
+_PING_TIMEOUT = 5.0
+
 
 @dataclass
 class PoolStats:
@@ -169,8 +172,8 @@ class Pool:
             if now - conn.last_used > self.idle_ping or conn.last_used <= self._failure_at:
                 self.stats.pings += 1
                 try:
-                    await conn.ping()
-                except (DatabaseError, OSError):
+                    await asyncio.wait_for(conn.ping(), _PING_TIMEOUT)
+                except (DatabaseError, OSError, asyncio.TimeoutError):
                     self._drop(conn)
                     continue
             return conn

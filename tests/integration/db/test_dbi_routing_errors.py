@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -189,3 +190,29 @@ async def test_credentials_never_leak(url: str) -> None:
         assert not db.is_connected
     finally:
         db.unregister()
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "mysql"])
+async def test_connect_timeout_against_a_silent_server(scheme: str) -> None:
+    stop = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await stop.wait()  # accept, then say nothing
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    db = Database(
+        f"{scheme}://u:Sup3rS3cretPW@127.0.0.1:{port}/db",
+        alias=f"silent-{uuid.uuid4().hex[:6]}",
+        connect_timeout=0.3,
+    )
+    try:
+        with pytest.raises(OperationalError) as info:
+            await db.connect()
+        assert "Sup3rS3cretPW" not in str(info.value)
+    finally:
+        db.unregister()
+        stop.set()
+        server.close()
+        await server.wait_closed()

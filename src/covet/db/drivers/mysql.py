@@ -7,6 +7,7 @@ applies ``%`` formatting and a literal percent sign is written ``%%``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncGenerator, Sequence
@@ -246,16 +247,20 @@ async def connect_mysql(
     kwargs.setdefault("init_command", "SET time_zone = '+00:00'")
     db_kw = "database" if drv.name == "asyncmy" else "db"
     try:
-        conn = await drv.module.connect(
-            host=host or "127.0.0.1",
-            port=port or 3306,
-            user=user or "root",
-            password=password or "",
-            autocommit=True,
-            connect_timeout=connect_timeout,
-            client_flag=_CLIENT_FOUND_ROWS,
-            **{db_kw: database or None},
-            **kwargs,
+        # the driver's own timeout covers the TCP connect only, not the handshake
+        conn = await asyncio.wait_for(
+            drv.module.connect(
+                host=host or "127.0.0.1",
+                port=port or 3306,
+                user=user or "root",
+                password=password or "",
+                autocommit=True,
+                connect_timeout=connect_timeout,
+                client_flag=_CLIENT_FOUND_ROWS,
+                **{db_kw: database or None},
+                **kwargs,
+            ),
+            connect_timeout,
         )
     except drv.errors.MySQLError as exc:
         errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
@@ -264,6 +269,6 @@ async def connect_mysql(
             cls = OperationalError
         message = exc.args[1] if len(exc.args) > 1 else exc
         raise cls(f"cannot connect to MySQL: {message}", errno=errno) from None
-    except (OSError, TimeoutError) as exc:
+    except (OSError, asyncio.TimeoutError) as exc:
         raise OperationalError(f"cannot connect to MySQL at {host}:{port or 3306}: {exc}") from None
     return MySQLConnection(conn, drv)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
@@ -217,7 +218,7 @@ async def connect_postgresql(
         if cls is DatabaseError or cls is ConnectionLost:
             cls = OperationalError
         raise cls(f"cannot connect to PostgreSQL: {exc}", sqlstate=sqlstate) from None
-    except (OSError, TimeoutError, apg.InterfaceError) as exc:
+    except (OSError, asyncio.TimeoutError, apg.InterfaceError) as exc:
         raise OperationalError(
             f"cannot connect to PostgreSQL at {host}:{port or 5432}: {exc}"
         ) from None
