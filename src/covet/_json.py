@@ -73,7 +73,11 @@ def _select() -> tuple[Callable[[Any], bytes], Callable[[Any], Any], str]:
     _dumps = orjson.dumps
 
     def orjson_dumps(obj: Any) -> bytes:
-        return _dumps(obj, default=default, option=opts)
+        try:
+            return _dumps(obj, default=default, option=opts)
+        except TypeError:
+            # orjson refuses what the stdlib accepts (integers beyond 64 bits): same output
+            return _std_dumps(obj)
 
     return orjson_dumps, orjson.loads, "orjson"
 

@@ -61,6 +61,8 @@ class Covet(Router):
         docs_url: str | None = "/docs",
         redoc_url: str | None = "/redoc",
         docs_assets: str | None = None,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
         openapi_tags: list[dict[str, Any]] | None = None,
         servers: list[dict[str, Any]] | None = None,
         redirect_slashes: bool = True,
@@ -78,6 +80,8 @@ class Covet(Router):
         self.docs_url = docs_url
         self.redoc_url = redoc_url
         self.docs_assets = docs_assets
+        self.swagger_ui_parameters = swagger_ui_parameters
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
         self.openapi_tags = openapi_tags
         self.servers = servers
         self.openapi_schema: dict[str, Any] | None = None
