@@ -48,7 +48,9 @@ def _write_models(root: Path, module: str, source: str, s: str) -> None:
     sys.modules.pop(module, None)
 
 
-def test_full_cycle(project: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_full_cycle(
+    project: tuple[Path, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, s = project
     from covet.db import get_database
 
@@ -70,9 +72,11 @@ def test_full_cycle(project: tuple[Path, str], capsys: pytest.CaptureFixture[str
         _write_models(root, mod2, MODELS_V2, s)
         assert main(["makemigrations", "--app", mod2, "--name", "add_price"]) == 0
         assert "0002_add_price.py" in capsys.readouterr().out
-        # the URL can also come from the environment
-        assert main(["migrate", "--database", "sqlite:///app.db"]) == 0
+        # the URL can also come from --database or the environment
+        monkeypatch.setenv("COVET_DATABASE_URL", "sqlite:///app.db")
+        assert main(["migrate"]) == 0
         assert "Applied 0002_add_price" in capsys.readouterr().out
+        monkeypatch.delenv("COVET_DATABASE_URL")
         with sqlite3.connect(root / "app.db") as conn:
             cols = [r[1] for r in conn.execute(f"PRAGMA table_info(cli_item_{s})")]
         assert cols == ["id", "name", "price"]
