@@ -6,6 +6,7 @@ import email.utils
 import itertools
 import mimetypes
 import os
+import re
 import secrets
 import stat
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ __all__ = ("FileResponse",)
 CHUNK_SIZE = 64 * 1024
 MAX_RANGES = 16
 MAX_RANGE_HEADER_LEN = 1024
+_DIGITS = re.compile(r"[0-9]*")
 
 
 class _Unsatisfiable(Exception):
@@ -47,7 +49,8 @@ def _parse_range(header: str, size: int) -> list[tuple[int, int]] | None:
     ranges: list[tuple[int, int]] = []
     for piece in pieces:
         first, dash, last = piece.strip().partition("-")
-        if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not dash or not _DIGITS.fullmatch(first) or not _DIGITS.fullmatch(last):
             raise _Unsatisfiable
         if first == "":
             if last == "":
