@@ -7,6 +7,8 @@ lower-case as ASGI requires) and decodes latin-1 only what is looked up.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
@@ -361,14 +363,36 @@ class URL:
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
+# A Host header we can put in a URL as is: a reg-name or bracketed IPv6 literal and an
+# optional port. Anything else ("a@evil.com", "x/y", "[", "h:80@evil") could rewrite the
+# URL's host or path, or make urlsplit raise; such a header is ignored.
+_VALID_HOST = re.compile(r"(?:[A-Za-z0-9\-._~]+|\[([0-9A-Fa-f:.]+)\])(?::[0-9]{0,5})?")
+
+
+def _usable_host(value: str) -> bool:
+    match = _VALID_HOST.fullmatch(value)
+    if match is None:
+        return False
+    if match[1] is not None:
+        try:
+            ipaddress.IPv6Address(match[1])
+        except ValueError:
+            return False
+    return True
+
+
 def _url_from_scope(scope: Scope) -> str:
     scheme = scope.get("scheme", "http")
     path = scope.get("root_path", "") + scope_path(scope)[1]
+    if "?" in path or "#" in path:  # decoded %3F / %23 must not start a query or fragment
+        path = path.replace("?", "%3F").replace("#", "%23")
     query = scope.get("query_string", b"")
     host = None
     for key, value in scope["headers"]:
         if key == b"host":
-            host = value.decode("latin-1")
+            candidate = value.decode("latin-1")
+            if _usable_host(candidate):
+                host = candidate
             break
     if host is None:
         server = scope.get("server")
@@ -376,6 +400,8 @@ def _url_from_scope(scope: Scope) -> str:
             url = path
         else:
             h, port = server
+            if ":" in str(h):  # an IPv6 server address needs brackets in a URL
+                h = f"[{h}]"
             default = _DEFAULT_PORTS.get(scheme)
             netloc = h if port == default or port is None else f"{h}:{port}"
             url = f"{scheme}://{netloc}{path}"
