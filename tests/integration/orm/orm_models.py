@@ -112,6 +112,24 @@ class Counter(Model):
         unique_together = [("name", "value")]
 
 
+class Token(Model):
+    """A UUID primary key (not auto) referenced by a foreign key."""
+
+    id: uuid.UUID = Field(primary_key=True, default_factory=uuid.uuid4)
+    label: str = Field(max_length=20)
+
+    class Meta:
+        table = "orm_token"
+
+
+class TokenUse(Model):
+    token: ForeignKey[Token] = Field(related_name="uses")
+    at: dt.datetime = Field(default_factory=utcnow)
+
+    class Meta:
+        table = "orm_token_use"
+
+
 ALL_MODELS = [
     Author,
     Profile,
@@ -123,4 +141,6 @@ ALL_MODELS = [
     Shelf,
     Note,
     Counter,
+    Token,
+    TokenUse,
 ]

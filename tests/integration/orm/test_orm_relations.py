@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from orm_models import Article, Author, Book, Label, Note, Profile, Publisher, Shelf
+from orm_models import (
+    Article,
+    Author,
+    Book,
+    Label,
+    Note,
+    Profile,
+    Publisher,
+    Shelf,
+    Token,
+    TokenUse,
+)
 
 from covet.db import Database
 from covet.db.exceptions import IntegrityError
@@ -154,3 +167,20 @@ async def test_restrict_is_enforced_by_the_database(db: Database) -> None:
     assert await Publisher.objects.filter(pk=pub.pk).exists()
     await Shelf.objects.filter(publisher=pub).delete()
     assert await pub.delete() == 1
+
+
+async def test_uuid_primary_and_foreign_keys(db: Database) -> None:
+    tok = await Token.objects.create(label="t")
+    assert isinstance(tok.pk, uuid.UUID)
+    await TokenUse.objects.create(token=tok)
+    await TokenUse.objects.create(token_id=tok.pk)
+    got = await Token.objects.get(pk=tok.pk)
+    assert got.label == "t" and got.pk == tok.pk
+    uses = await TokenUse.objects.filter(token__label="t").select_related("token")
+    assert len(uses) == 2 and all(u.token.pk == tok.pk for u in uses)
+    assert await tok.uses.count() == 2
+    [fresh] = await Token.objects.prefetch_related("uses").filter(pk=tok.pk)
+    assert len(list(fresh.uses)) == 2
+    assert await Token.objects.filter(pk=str(tok.pk)).count() == 1
+    await tok.delete()
+    assert await TokenUse.objects.count() == 0
