@@ -25,7 +25,13 @@ async def json_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
     body = json.dumps({"message": "Hello, world!", "items": [1, 2, 3], "ok": True}).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [*JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*JSON_HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -39,7 +45,9 @@ async def ws_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             return
-        await send({"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")})
+        await send(
+            {"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")}
+        )
 
 
 def _covet_app() -> Any:

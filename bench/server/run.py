@@ -59,30 +59,68 @@ def server_command(server: str, app: str, port: int, keep_alive: float = 5.0) ->
         )
         return [py, "-c", code]
     if server == "uvicorn":
-        return [py, "-m", "uvicorn", app, "--port", str(port), "--http", "httptools", "--loop", "uvloop",
-                "--no-access-log", "--log-level", "warning", "--app-dir", str(HERE),
-                "--timeout-keep-alive", str(int(keep_alive))]
+        return [
+            py,
+            "-m",
+            "uvicorn",
+            app,
+            "--port",
+            str(port),
+            "--http",
+            "httptools",
+            "--loop",
+            "uvloop",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--app-dir",
+            str(HERE),
+            "--timeout-keep-alive",
+            str(int(keep_alive)),
+        ]
     if server == "granian":
-        return [py, "-m", "granian", "--interface", "asgi", "--port", str(port), "--workers", "1",
-                "--log-level", "warning", "--no-ws", "--working-dir", str(HERE), app]
+        return [
+            py,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-ws",
+            "--working-dir",
+            str(HERE),
+            app,
+        ]
     raise ValueError(server)
 
 
 def start(server: str, app: str, port: int, keep_alive: float = 5.0) -> subprocess.Popen[bytes]:
     command = ["taskset", "-c", "0", *server_command(server, app, port, keep_alive)]
-    process = subprocess.Popen(command, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               preexec_fn=raise_nofile)
+    process = subprocess.Popen(
+        command,
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=raise_nofile,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
                 sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                if sock.recv(100).startswith(b"HTTP/1.1 200"):
+                if sock.recv(100).startswith(b"HTTP/1.1 "):
                     return process
         except OSError:
             time.sleep(0.05)
     process.kill()
-    raise RuntimeError(f"{server} did not start: {process.stderr.read().decode() if process.stderr else ''}")
+    raise RuntimeError(
+        f"{server} did not start: {process.stderr.read().decode() if process.stderr else ''}"
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -136,8 +174,19 @@ def rss_bytes(pid: int) -> int:
 
 def wrk(port: int, duration: int, connections: int) -> tuple[float, int]:
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}s", f"http://127.0.0.1:{port}/"],
-        capture_output=True, text=True, check=True,
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            f"http://127.0.0.1:{port}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
@@ -146,21 +195,41 @@ def wrk(port: int, duration: int, connections: int) -> tuple[float, int]:
     return rps, total
 
 
-def bench_throughput(servers: list[str], apps: list[str], duration: int, connections: int) -> list[list[str]]:
+def bench_throughput(
+    servers: list[str], apps: list[str], duration: int, connections: int, rounds: int
+) -> list[list[str]]:
+    """Interleaved rounds (every server once per round); the median round is reported."""
     rows = []
     for app in apps:
+        results: dict[str, list[tuple[float, float]]] = {s: [] for s in servers}
+        for _ in range(rounds):
+            for server in servers:
+                port = free_port()
+                process = start(server, app, port)
+                try:
+                    wrk(port, 1, connections)  # warm-up
+                    before = cpu_seconds(process.pid)
+                    rps, total = wrk(port, duration, connections)
+                    cpu = cpu_seconds(process.pid) - before
+                finally:
+                    stop(process)
+                results[server].append((rps, cpu / total * 1e6))
+                print(
+                    f"  {app:<18} {server:<13} {rps:>10,.0f} req/s  {cpu / total * 1e6:6.1f} µs CPU/request",
+                    flush=True,
+                )
         for server in servers:
-            port = free_port()
-            process = start(server, app, port)
-            try:
-                wrk(port, 1, connections)  # warm-up
-                before = cpu_seconds(process.pid)
-                rps, total = wrk(port, duration, connections)
-                cpu = cpu_seconds(process.pid) - before
-            finally:
-                stop(process)
-            rows.append([app.split(":")[1], server, f"{rps:,.0f}", f"{cpu / total * 1e6:.1f}"])
-            print(f"  {app:<22} {server:<13} {rps:>10,.0f} req/s  {cpu / total * 1e6:6.1f} µs CPU/request", flush=True)
+            rps_values = sorted(r for r, _ in results[server])
+            cpu_values = sorted(c for _, c in results[server])
+            middle = len(rps_values) // 2
+            rows.append(
+                [
+                    app.split(":")[1],
+                    server,
+                    f"{rps_values[middle]:,.0f}",
+                    f"{cpu_values[middle]:.1f}",
+                ]
+            )
     return rows
 
 
@@ -179,8 +248,10 @@ async def _open_websockets(port: int, count: int) -> list[asyncio.StreamWriter]:
     for _ in range(count):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         key = base64.b64encode(os.urandom(16))
-        writer.write(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        writer.write(
+            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
         head = await reader.readuntil(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 101"), head
         writers.append(writer)
@@ -211,9 +282,12 @@ def bench_idle(server: str, app: str, count: int, opener: str) -> tuple[float, f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-ws", action="store_true")
     parser.add_argument("--servers", default="builtin,builtin-pure,uvicorn,granian")
     args = parser.parse_args()
@@ -227,19 +301,30 @@ def main() -> None:
 
     if app_module.covet_json is not None:
         apps.append("apps:covet_json")
-    print(f"wrk -t1 -c{args.connections} -d{args.duration}s; server on CPU 0, wrk on CPU 1\n")
-    rows = bench_throughput(servers, apps, args.duration, args.connections)
+    print(
+        f"wrk -t1 -c{args.connections} -d{args.duration}s, median of {args.rounds} interleaved rounds; "
+        "server on CPU 0, wrk on CPU 1\n"
+    )
+    rows = bench_throughput(servers, apps, args.duration, args.connections, args.rounds)
     print("\n| app | server | req/s | server CPU µs/request |\n|---|---|---:|---:|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 
-    print("\n| idle connections | server | RSS before (MiB) | RSS after (MiB) | KiB per connection |\n|---|---|---:|---:|---:|")
+    print(
+        "\n| idle connections | server | RSS before (MiB) | RSS after (MiB) | KiB per connection |\n|---|---|---:|---:|---:|"
+    )
     for server in ("builtin", "uvicorn"):
         before, after, per = bench_idle(server, "apps:hello", 2000, "http")
-        print(f"| 2,000 HTTP keep-alive | {server} | {before:.1f} | {after:.1f} | {per / 1024:.1f} |", flush=True)
+        print(
+            f"| 2,000 HTTP keep-alive | {server} | {before:.1f} | {after:.1f} | {per / 1024:.1f} |",
+            flush=True,
+        )
     if not args.skip_ws:
         before, after, per = bench_idle("builtin", "apps:ws_echo", 10_000, "ws")
-        print(f"| 10,000 WebSocket | builtin | {before:.1f} | {after:.1f} | {per / 1024:.1f} |", flush=True)
+        print(
+            f"| 10,000 WebSocket | builtin | {before:.1f} | {after:.1f} | {per / 1024:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

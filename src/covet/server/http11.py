@@ -66,8 +66,9 @@ class HTTPProtocol(asyncio.Protocol):
         self.pending_upgrade: tuple[RequestHead, bytes] | None = None
         self.upgrade_head: RequestHead | None = None
         self.closed = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._keep_alive_timer = False
+        self._timer: asyncio.TimerHandle | None = None  # header timeout
+        self._idle_handle: asyncio.TimerHandle | None = None  # keep-alive check
+        self._idle_since: float | None = None
         self.access_log = config.access_log and access_logger.isEnabledFor(logging.INFO)
 
     # asyncio.Protocol -----------------------------------------------------------------
@@ -84,6 +85,9 @@ class HTTPProtocol(asyncio.Protocol):
         self.closed = True
         self.state.connections.discard(self)
         self._cancel_timer()
+        if self._idle_handle is not None:
+            self._idle_handle.cancel()
+            self._idle_handle = None
         if self.flow is not None:
             self.flow.connection_lost()
         for cycle in (self.cycle, self.parsing, *self.pipeline):
@@ -101,8 +105,7 @@ class HTTPProtocol(asyncio.Protocol):
         self.flow.resume_writing()
 
     def data_received(self, data: bytes) -> None:
-        if self._keep_alive_timer:
-            self._cancel_timer()
+        self._idle_since = None
         try:
             tail = self.parser.feed(data)
         except ParseError as exc:
@@ -113,7 +116,6 @@ class HTTPProtocol(asyncio.Protocol):
             return
         if self._timer is None and self.parser.in_head and not self.closed:
             self._timer = self.loop.call_later(self.config.timeout_header, self._on_header_timeout)
-            self._keep_alive_timer = False
 
     # parser callbacks ------------------------------------------------------------------
 
@@ -251,24 +253,29 @@ class HTTPProtocol(asyncio.Protocol):
             self.transport.close()
             self.closed = True
 
-    def _on_keep_alive_timeout(self) -> None:
-        self._timer = None
-        if not self.closed and self.cycle is None and not self.pipeline:
-            self.transport.close()
-            self.closed = True
+    def _on_idle_check(self) -> None:
+        # One long-lived timer per connection instead of one per request: it re-arms
+        # itself until the connection has been idle for ``timeout_keep_alive``.
+        self._idle_handle = None
+        if self.closed:
+            return
+        timeout = self.config.timeout_keep_alive
+        since = self._idle_since
+        remaining = timeout if since is None else since + timeout - self.loop.time()
+        if remaining > 0 or self.cycle is not None or self.pipeline or self.parser.in_head:
+            self._idle_handle = self.loop.call_later(max(remaining, 0.05), self._on_idle_check)
+            return
+        self._close()
 
     def _arm_keep_alive(self) -> None:
-        self._cancel_timer()
-        self._timer = self.loop.call_later(
-            self.config.timeout_keep_alive, self._on_keep_alive_timeout
-        )
-        self._keep_alive_timer = True
+        self._idle_since = self.loop.time()
+        if self._idle_handle is None:
+            self._idle_handle = self.loop.call_later(self.config.timeout_keep_alive, self._on_idle_check)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._keep_alive_timer = False
 
     def _on_upgrade(self, tail: bytes) -> None:
         head = self.upgrade_head
@@ -285,6 +292,10 @@ class HTTPProtocol(asyncio.Protocol):
         from .websocket import WebSocketProtocol
 
         self._cancel_timer()
+        if self._idle_handle is not None:
+            self._idle_handle.cancel()
+            self._idle_handle = None
+        self.closed = True  # this protocol is done with the transport
         self.state.connections.discard(self)
         self.flow.resume_reading()
         protocol = WebSocketProtocol(self.app, self.config, self.state, self.loop)
