@@ -130,5 +130,6 @@ async def parse_multipart(
 def _decode(data: bytes, charset: str) -> str:
     try:
         return data.decode(charset, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
+        # Unknown charset, or a codec that refuses errors="replace" ("idna", "undefined").
         return data.decode("utf-8", errors="replace")

@@ -116,7 +116,7 @@ def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
                     extended[key[:-1]] = unquote(
                         encoded, encoding=charset or "utf-8", errors="strict"
                     )
-                except (LookupError, UnicodeDecodeError):
+                except (LookupError, UnicodeError):  # e.g. charset "undefined"
                     extended[key[:-1]] = unquote(encoded, encoding="latin-1")
         elif key:
             params[key] = val
