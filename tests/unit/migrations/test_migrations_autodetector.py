@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 import uuid
 from pathlib import Path
 
@@ -31,6 +32,12 @@ from covet.orm.migrations import (
 )
 from covet.orm.migrations.operations import render_value
 from covet.orm.migrations.writer import migration_name, render_migration
+
+
+class Level(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
 
 ID = ColumnSpec("id", "int", primary_key=True, auto_increment=True, nullable=False)
 
@@ -198,6 +205,7 @@ def test_operations_sql_both_ways() -> None:
         (uuid.UUID(int=1), "uuid.UUID('00000000-0000-0000-0000-000000000001')"),
         (("a",), "('a',)"),
         ({"k": [1]}, "{'k': [1]}"),
+        (float("inf"), "float('inf')"),
     ],
 )
 def test_render_value(value: object, source: str) -> None:
@@ -272,3 +280,19 @@ def test_becoming_not_null_gets_a_note() -> None:
     changes = detect_changes(before, after)
     assert kinds(changes.operations) == ["AlterColumn"]
     assert "becomes NOT NULL" in changes.notes[0]
+
+
+def test_enum_defaults_round_trip_through_files(tmp_path: Path) -> None:
+    from covet.orm import Field, Model
+    from covet.orm.migrations import Migrator
+
+    class Task(Model):
+        level: Level = Level.LOW
+        weight: float = Field(default=1.5)
+
+        class Meta:
+            table = f"unit_task_{uuid.uuid4().hex[:6]}"
+
+    migrator = Migrator(None, tmp_path / "m")
+    assert migrator.make([Task]) is not None
+    assert migrator.make([Task]) is None  # no phantom AlterColumn for the enum default

@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import enum
 import inspect
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -85,6 +86,8 @@ def render_value(value: Any) -> str:
         return "NO_DEFAULT"
     if isinstance(value, enum.Enum):
         return render_value(value.value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return repr(value)
     if isinstance(value, decimal.Decimal):

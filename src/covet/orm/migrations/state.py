@@ -6,6 +6,7 @@ operations; the autodetector diffs two of them. Pure values: no I/O.
 from __future__ import annotations
 
 import copy
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,8 @@ class ProjectState:
                 continue
             table = TableState(meta.table)
             for spec in meta.column_specs:
+                if isinstance(spec.default, enum.Enum):  # files store the plain value
+                    spec = spec.evolve(default=spec.default.value)
                 table.columns[spec.name] = spec
             for index in meta.indexes:
                 table.indexes[index.name] = index
