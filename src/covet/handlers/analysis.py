@@ -16,6 +16,7 @@ from typing import Any, get_args, get_origin
 
 from covet.background import BackgroundTasks
 from covet.exceptions import ImproperlyConfigured
+from covet.http.response import Response
 
 from .errors import MISSING
 from .params import Depends, Param, Security, constraints_of
@@ -130,9 +131,11 @@ def _specials() -> list[tuple[type, str]]:
 
 
 def special_kind(annotation: Any) -> str | None:
-    """``request``/``websocket``/``connection``/``background`` for injected framework objects."""
+    """``request``/``websocket``/``connection``/``background``/``response`` for injected objects."""
     if not isinstance(annotation, type):
         return None
+    if annotation is Response:
+        return "response"
     for cls, kind in _specials():
         if issubclass(annotation, cls):
             return kind
@@ -259,8 +262,8 @@ def _classify(
         if kind is not None:
             if kind == "request" and ctx.websocket:
                 raise ImproperlyConfigured(f"{owner}: {pname!r}: a WebSocket endpoint gets WebSocket, not Request")
-            if kind == "background" and ctx.websocket:
-                raise ImproperlyConfigured(f"{owner}: {pname!r}: BackgroundTasks are not available on websocket routes")
+            if kind in ("background", "response") and ctx.websocket:
+                raise ImproperlyConfigured(f"{owner}: {pname!r}: {base.__name__} is not available on websocket routes")
             if kind == "websocket" and not ctx.websocket:
                 raise ImproperlyConfigured(f"{owner}: {pname!r}: WebSocket is only available on websocket routes")
             node.specials.append((pname, kind))

@@ -12,11 +12,12 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from covet._types import ASGIApp, Receive, Scope, Send
+from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.background import BackgroundTasks
 from covet.concurrency import run_in_threadpool
 from covet.exceptions import ValidationError, WebSocketException
 from covet.http.request import Request
+from covet.http.response import Response
 
 from .errors import MISSING, Invalid, render_details
 from .extract import check_json_type, extract_params, read_body
@@ -287,6 +288,8 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
     needs_request = plan.needs_request
     has_body = plan.body_mode != "none"
     wants_background = "background" in plan.special_kinds
+    wants_response = "response" in plan.special_kinds
+    default_status = plan.status_code
     is_form = plan.body_mode == "form"
     step = _body_step(plan) if plan.body_mode == "whole" else None
     container: Any = getattr(app, "container", None)
@@ -317,6 +320,7 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
         if errors:
             raise ValidationError(errors)
         background = BackgroundTasks() if wants_background else None
+        template = _response_template(default_status) if wants_response else None
         stack = contextlib.AsyncExitStack() if needs_stack else None
         if is_form and request is not None and stack is not None:
             stack.push_async_callback(request.close)
@@ -328,12 +332,17 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
                         kw[pname] = results[index]
                 if specials:
                     for pname, kind in specials:
-                        kw[pname] = request if kind != "background" else background
+                        kw[pname] = (
+                            background if kind == "background" else template if kind == "response" else request
+                        )
                 if services:
                     for pname, tp in services:
                         kw[pname] = await container.resolve(tp, stack)
                 results.append(await direct(**kw) if direct is not None else await caller(kw, stack))
-            await respond(results[-1], scope, receive, send, background)
+            result = results[-1]
+            if template is not None:
+                send = _merging_send(send, template, default_status, isinstance(result, Response))
+            await respond(result, scope, receive, send, background)
         except BaseException as exc:
             if stack is not None:
                 await stack.__aexit__(type(exc), exc, exc.__traceback__)
@@ -342,6 +351,38 @@ def _general_app(plan: Plan, respond: Responder, app: Any) -> ASGIApp:
             await stack.aclose()
 
     return general
+
+
+_NO_BODY_STATUS = frozenset({204, 205, 304})
+
+
+def _response_template(status: int) -> Response:
+    """The ``response: Response`` a handler may take to set headers, cookies or the status."""
+    template = Response(status_code=status)
+    template.raw_headers = []
+    return template
+
+
+def _merging_send(send: Send, template: Response, default_status: int, returned_response: bool) -> Send:
+    """Apply the injected response's headers (and changed status) to what is sent."""
+    final_status = default_status
+
+    async def merged(message: Message) -> None:
+        nonlocal final_status
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or [])
+            status = message["status"]
+            if not returned_response and template.status_code != default_status:
+                status = template.status_code
+                if status in _NO_BODY_STATUS or status < 200:
+                    headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-type")]
+            message = {**message, "status": status, "headers": [*headers, *template.raw_headers]}
+            final_status = status
+        elif message["type"] == "http.response.body" and (final_status in _NO_BODY_STATUS or final_status < 200):
+            message = {**message, "body": b""}
+        await send(message)
+
+    return merged
 
 
 Caller = Callable[[dict[str, Any], "contextlib.AsyncExitStack | None"], Awaitable[Any]]

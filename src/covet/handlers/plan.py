@@ -54,6 +54,7 @@ class Plan:
     max_depth: int
     needs_request: bool
     special_kinds: frozenset[str]
+    status_code: int = 200
 
 
 def _deps_of(items: Any, where: str) -> list[Depends]:
@@ -171,6 +172,7 @@ def build_plan(
         max_depth=limits.max_json_depth,
         needs_request=mode == "form" or bool(special_kinds & {"request", "connection"}),
         special_kinds=special_kinds,
+        status_code=getattr(route, "status_code", None) or 200,
     )
 
 

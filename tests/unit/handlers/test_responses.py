@@ -188,3 +188,44 @@ async def test_sync_endpoint_and_optional_model() -> None:
 
     assert (await run(f, query="flag=true")).json() == {"id": 1, "name": "a"}
     assert (await run(f)).body == b"null"
+
+
+async def test_injected_response_sets_cookies_headers_and_status() -> None:
+    async def login(response: Response, remember: bool = False) -> dict[str, bool]:
+        response.set_cookie("sid", "abc")
+        response.headers["x-extra"] = "1"
+        if remember:
+            response.status_code = 201
+        return {"ok": True}
+
+    r = await run(login)
+    assert r.status == 200 and r.json() == {"ok": True}
+    assert r.headers["set-cookie"].startswith("sid=abc") and r.headers["x-extra"] == "1"
+    assert r.headers["content-type"] == "application/json"
+    assert (await run(login, query="remember=1")).status == 201
+
+
+async def test_injected_response_merges_into_returned_response_and_no_body_status() -> None:
+    async def f(response: Response, raw: bool = False) -> Any:
+        response.headers["x-trace"] = "t"
+        if raw:
+            return PlainTextResponse("hi", status_code=202)
+        response.status_code = 204
+        return {"ignored": True}
+
+    r = await run(f, query="raw=1")
+    assert (r.status, r.body, r.headers["x-trace"]) == (202, b"hi", "t")
+    r = await run(f)
+    assert (r.status, r.body, r.headers["x-trace"]) == (204, b"", "t")
+    assert "content-length" not in r.headers
+
+
+def test_injected_response_is_not_available_on_websockets() -> None:
+    from covet.exceptions import ImproperlyConfigured
+    from covet.handlers import compile_websocket_route
+
+    async def ws(response: Response) -> None:
+        return None
+
+    with pytest.raises(ImproperlyConfigured, match="not available on websocket"):
+        compile_websocket_route(route(ws, "/ws"), FakeApp())
