@@ -40,9 +40,15 @@ def client_ip(scope: Scope, ipv6_prefix: int = 64) -> str:
     host = str(client[0])
     if ":" in host:
         try:
-            net = ipaddress.IPv6Network(f"{host}/{ipv6_prefix}", strict=False)
+            address = ipaddress.IPv6Address(host.strip("[]"))
         except ValueError:
             return host
+        # A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; grouping those by
+        # /64 would put every IPv4 client behind one shared counter.
+        mapped = address.ipv4_mapped
+        if mapped is not None:
+            return str(mapped)
+        net = ipaddress.IPv6Network(f"{address}/{ipv6_prefix}", strict=False)
         return f"{net.network_address}/{ipv6_prefix}"
     return host
 
