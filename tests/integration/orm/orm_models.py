@@ -130,6 +130,14 @@ class TokenUse(Model):
         table = "orm_token_use"
 
 
+class Category(Model):
+    name: str = Field(max_length=30)
+    parent: ForeignKey[self] | None = Field(on_delete="cascade", related_name="children")  # noqa: F821
+
+    class Meta:
+        table = "orm_category"
+
+
 ALL_MODELS = [
     Author,
     Profile,
@@ -143,4 +151,5 @@ ALL_MODELS = [
     Counter,
     Token,
     TokenUse,
+    Category,
 ]

@@ -9,6 +9,7 @@ from orm_models import (
     Article,
     Author,
     Book,
+    Category,
     Label,
     Note,
     Profile,
@@ -184,3 +185,26 @@ async def test_uuid_primary_and_foreign_keys(db: Database) -> None:
     assert await Token.objects.filter(pk=str(tok.pk)).count() == 1
     await tok.delete()
     assert await TokenUse.objects.count() == 0
+
+
+async def test_self_reference_and_exclude_by_subquery(db: Database) -> None:
+    root = await Category.objects.create(name="root")
+    a = await Category.objects.create(name="a", parent=root)
+    await Category.objects.create(name="a1", parent=a)
+    assert sorted(c.name for c in await root.children.all()) == ["a"]
+    leaves = await Category.objects.filter(parent__parent__name="root").values_list(
+        "name", flat=True
+    )
+    assert leaves == ["a1"]
+    tree = await Category.objects.filter(name="a1").select_related("parent__parent")
+    assert tree[0].parent.parent.name == "root"
+    ann = await Author.objects.create(email="ex@x.io")
+    bob = await Author.objects.create(email="ex2@x.io")
+    await Article.objects.create(author=ann, title="x")
+    await Article.objects.create(author=ann, title="y")
+    kept = await Author.objects.exclude(
+        pk__in=Article.objects.filter(title="x").values_list("author_id", flat=True)
+    )
+    assert [k.pk for k in kept] == [bob.pk]
+    await Category.objects.filter(pk=root.pk).delete()
+    assert await Category.objects.count() == 0
