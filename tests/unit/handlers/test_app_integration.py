@@ -185,3 +185,29 @@ def test_dependency_overrides_through_app() -> None:
         assert c.get("/v").json() == {"x": "real"}
         app.dependency_overrides[real] = lambda: "fake"
         assert c.get("/v").json() == {"x": "fake"}
+
+
+def test_websocket_dependencies_and_cleanup() -> None:
+    app = Covet()
+    log: list[str] = []
+
+    async def room_guard(room: str, x_user: str = Header()) -> AsyncIterator[str]:
+        log.append(f"enter {room}")
+        try:
+            yield x_user
+        finally:
+            log.append("exit")
+
+    @app.websocket("/rooms/{room}")
+    async def chat(ws: WebSocket, room: str, user: str = Depends(room_guard)) -> None:
+        await ws.accept()
+        await ws.send_json({"room": room, "user": user})
+        await ws.close()
+
+    with TestClient(app) as c:
+        with c.websocket_connect("/rooms/r1", headers={"x-user": "ann"}) as ws:
+            assert ws.receive_json() == {"room": "r1", "user": "ann"}
+        assert log == ["enter r1", "exit"]
+        app.dependency_overrides[room_guard] = lambda: "override"
+        with c.websocket_connect("/rooms/r2") as ws:
+            assert ws.receive_json() == {"room": "r2", "user": "override"}
