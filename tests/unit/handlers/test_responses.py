@@ -229,3 +229,32 @@ def test_injected_response_is_not_available_on_websockets() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="not available on websocket"):
         compile_websocket_route(route(ws, "/ws"), FakeApp())
+
+
+class UserPDB(UserP):
+    password: str
+
+
+class UserMDB(UserM):
+    password: str
+
+
+@dataclasses.dataclass
+class UserOutDB(UserOut):
+    password: str = ""
+
+
+@pytest.mark.parametrize(
+    ("model", "value"),
+    [
+        (UserP, UserPDB(id=1, name="ann", password="x")),
+        (UserM, UserMDB(1, "ann", "x")),
+        (UserOut, UserOutDB(1, "ann", "x")),
+    ],
+)
+async def test_subclass_instances_do_not_leak_extra_fields(model: type, value: Any) -> None:
+    async def f() -> Any:
+        return value
+
+    f.__annotations__["return"] = model
+    assert (await run(f)).json() == {"id": 1, "name": "ann"}
