@@ -103,7 +103,9 @@ def safe_segments(path: str) -> list[str] | None:
 
     A trailing slash yields a final empty segment (a directory request).
     """
-    segments = path.lstrip("/").split("/") if path not in ("", "/") else [""]
+    # Strip one leading slash only: "//host" must fail (empty segment), or the directory
+    # redirect would send "Location: //host/", a protocol-relative URL to another site.
+    segments = path.removeprefix("/").split("/") if path not in ("", "/") else [""]
     for i, segment in enumerate(segments):
         if segment == "":
             if i == len(segments) - 1:
