@@ -232,6 +232,7 @@ class ProgrammingError(DatabaseError):
         1060,
         1061,
         1064,
+        1067,
         1091,
         1146,
         1142,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import decimal
+import enum
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Any
 import pytest
 
 from covet.db import Database
-from covet.orm import Field, ForeignKey, ManyToMany, Model
+from covet.orm import Field, ForeignKey, ManyToMany, Model, OneToOne
 from covet.orm.migrations import MigrationError, Migrator, ProjectState
 
 pytestmark = pytest.mark.integration
@@ -41,6 +44,46 @@ async def db(backend: str) -> AsyncIterator[Database]:
     finally:
         await database.disconnect()
         database.unregister()
+
+
+class Shade(enum.Enum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+def models_every_kind(s: str) -> list[type[Model]]:
+    class Owner(Model):
+        id: int = Field(primary_key=True)
+        email: str = Field(max_length=120, unique=True)
+
+        class Meta:
+            table = f"mk_owner_{s}"
+
+    class Thing(Model):
+        owner: OneToOne[Owner] = Field(on_delete="cascade", related_name="thing")
+        label: str = Field(max_length=30, default="it's")
+        notes: str | None = None
+        count: int = 0
+        big: int = Field(default=2**30)
+        active: bool = True
+        ratio: float = 0.5
+        price: decimal.Decimal = Field(
+            default=decimal.Decimal("9.99"), max_digits=8, decimal_places=2
+        )
+        day: dt.date = Field(default=dt.date(2024, 1, 31))
+        at: dt.time | None = None
+        stamp: dt.datetime | None = None
+        key: uuid.UUID = Field(default_factory=uuid.uuid4)
+        blob: bytes | None = None
+        data: dict = Field(default_factory=dict)
+        shade: Shade = Shade.DARK
+
+        class Meta:
+            table = f"mk_thing_{s}"
+            unique_together = [("label", "count")]
+            indexes = [("count", "active")]
+
+    return [Owner, Thing]
 
 
 def models_v1(s: str) -> list[type[Model]]:
@@ -351,4 +394,34 @@ async def test_altering_a_referenced_table_keeps_child_rows(db: Database, tmp_pa
         await db.execute(f"UPDATE {q('mg_writer_' + s)} SET name = {p(1)}", ["W"])
     finally:
         await db.execute(f"DELETE FROM {q('mg_novel_' + s)}")
+        await migrator.downgrade("zero")
+
+
+async def test_every_kind_migrates_without_phantom_changes(db: Database, tmp_path: Path) -> None:
+    s = uuid.uuid4().hex[:6]
+    migrator = Migrator(db, tmp_path / "migrations")
+    assert migrator.make(models_every_kind(s)) is not None
+    assert migrator.make(models_every_kind(s)) is None
+    await migrator.migrate()
+    try:
+        q, p = db.dialect.quote, db.dialect.placeholder
+        owner = await db.insert_returning_id(
+            f"INSERT INTO {q('mk_owner_' + s)} (email) VALUES ({p(1)})", ["o@x"]
+        )
+        key = db.dialect.to_db(uuid.uuid4(), "uuid")
+        data = db.dialect.to_db({}, "json")
+        await db.execute(
+            f"INSERT INTO {q('mk_thing_' + s)} (owner_id, {q('key')}, data) VALUES ({p(1)}, {p(2)}, {p(3)})",
+            [owner, key, data],
+        )
+        row = await db.fetch_one(
+            f"SELECT label, big, active, price, day, shade FROM {q('mk_thing_' + s)}"
+        )
+        assert row is not None
+        d = db.dialect
+        assert (row["label"], row["big"], d.from_db(row["active"], "bool")) == ("it's", 2**30, True)
+        assert d.from_db(row["price"], "decimal") == decimal.Decimal("9.99")
+        assert d.from_db(row["day"], "date") == dt.date(2024, 1, 31)
+        assert row["shade"] == "dark"
+    finally:
         await migrator.downgrade("zero")

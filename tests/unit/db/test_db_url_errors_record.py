@@ -143,6 +143,7 @@ def test_sqlstate_registry(code: str | None, cls: type) -> None:
         (1557, IntegrityError),
         (1048, NotNullViolation),
         (1146, ProgrammingError),
+        (1067, ProgrammingError),
         (1406, DataError),
         (1213, TransactionError),
         (2013, ConnectionLost),
