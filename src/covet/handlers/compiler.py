@@ -118,6 +118,26 @@ def _fast_app(plan: Plan, respond: Responder) -> ASGIApp:
 
         return no_params
 
+    if body_field is None and len(params) == 1 and params[0].location == "path" and params[0].fast_type:
+        only = params[0]
+        pname, alias, tp = only.name, only.alias, only.fast_type
+
+        async def one_path_param(scope: Scope, receive: Receive, send: Send) -> None:
+            value = scope["path_params"].get(alias)
+            if type(value) is not tp:  # the convertor gave another type: validate it
+                kwargs: dict[str, Any] = {}
+                errors = extract_params(params, scope, kwargs, {}, None)
+                if errors:
+                    raise ValidationError(errors)
+                value = kwargs[pname]
+            if is_async:
+                result = await call(**{pname: value})
+            else:
+                result = await run_in_threadpool(call, **{pname: value})
+            await respond(result, scope, receive, send, None)
+
+        return one_path_param
+
     if body_field is None and all(p.location == "path" and p.fast_type for p in params):
         names = [(p.name, p.alias, p.fast_type) for p in params]
 

@@ -211,3 +211,17 @@ async def test_hostile_headers_and_cookies() -> None:
     scope_headers = [("x-token", "caf\xe9"), ("cookie", 'sid="q"; ; =; bad; sid=second')]
     r = await run(f, headers=scope_headers)
     assert r.json() == {"t": "caf\xe9", "sid": "q"}
+
+
+async def test_single_path_param_of_another_type_than_the_convertor_gives() -> None:
+    async def get(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    assert (await run(get, "/i/{item_id}", path_params={"item_id": "12"})).json() == {"id": 12}
+    r = await run(get, "/i/{item_id}", path_params={"item_id": "x"})
+    assert r.status == 422 and r.details[0]["field"] == "path.item_id"
+
+    def sync_get(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    assert (await run(sync_get, "/i/{item_id:int}", path_params={"item_id": 5})).json() == {"id": 5}
