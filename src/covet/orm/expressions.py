@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from covet.db.sql.nodes import BinOp, Case, Expr, Func, Param
+from covet.db.sql.nodes import BinOp, Case, Expr, Func, Literal, Param
 
 if TYPE_CHECKING:
     from covet.orm.sqlbuild import QueryBuilder
@@ -183,7 +183,7 @@ class Aggregate(Expression):
     def resolve(self, qb: QueryBuilder) -> Expr:
         if self.expr == "*":
             if self.filter is not None:
-                inner: Expr = Case([(qb.build_q(self.filter, aggregate=True), 1)])
+                inner: Expr = Case([(qb.build_q(self.filter, aggregate=True), Literal(1))])
                 return Func(self.function, inner, distinct=self.distinct)
             return Func(self.function)
         assert isinstance(self.expr, Expression)

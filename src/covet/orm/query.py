@@ -89,23 +89,31 @@ class QuerySet(Generic[M]):
         return qs
 
     # -- chaining --------------------------------------------------------------------------
+    def _check_unsliced(self, what: str) -> None:
+        if self._limit is not None or self._offset:
+            raise TypeError(f"cannot {what} a QuerySet after slicing (limit/offset)")
+
     def filter(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        self._check_unsliced("filter")
         qs = self._clone()
         qs._filters.append(Q(*args, **kwargs))
         return qs
 
     def exclude(self, *args: Q, **kwargs: Any) -> QuerySet[M]:
+        self._check_unsliced("filter")
         qs = self._clone()
         qs._filters.append(~Q(*args, **kwargs))
         return qs
 
     def order_by(self, *terms: str | OrderBy | F) -> QuerySet[M]:
         """Order by fields ("name", "-created_at", "author__name") or ``F("x").desc()``."""
+        self._check_unsliced("reorder")
         qs = self._clone()
         qs._order = list(terms)
         return qs
 
     def reverse(self) -> QuerySet[M]:
+        self._check_unsliced("reverse")
         qs = self._clone()
         terms = self._order if self._order is not None else (self.model._meta.ordering or ["pk"])
         qs._order = [_flip(t) for t in terms]
@@ -374,7 +382,9 @@ class QuerySet(Generic[M]):
         return rows[0]
 
     async def first(self) -> M | None:
-        qs = self if self._order is not None or self.model._meta.ordering else self.order_by("pk")
+        ordered = self._order is not None or self.model._meta.ordering
+        sliced = self._limit is not None or bool(self._offset)
+        qs = self if ordered or sliced else self.order_by("pk")
         rows = await qs[:1]._fetch()
         return rows[0] if rows else None
 

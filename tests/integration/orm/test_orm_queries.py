@@ -167,3 +167,33 @@ async def test_filters_across_relations(db: Database) -> None:
     assert await Article.objects.filter(author=a).count() == 1
     assert await Article.objects.filter(author_id=b.pk).count() == 1
     assert await Article.objects.filter(author__id=b.pk).count() == 1
+
+
+async def test_update_and_delete_through_joins(db: Database) -> None:
+    a, b, _c, _d = await _people()
+    await Article.objects.create(author=a, title="keep", views=1)
+    await Article.objects.create(author=b, title="drop", views=1)
+    assert await Author.objects.filter(articles__title="drop").update(score=99.0) == 1
+    assert (await Author.objects.get(pk=b.pk)).score == 99.0
+    assert await Article.objects.filter(author__score=99.0).update(views=F("views") + 5) == 1
+    assert await Article.objects.filter(author__name="Alice").delete() == 1
+    assert await Article.objects.values_list("title", "views") == [("drop", 6)]
+    assert await Author.objects.order_by("score")[:2].update(active=False) == 2
+    assert await Author.objects.filter(active=False).count() == 2
+
+
+async def test_expression_annotations_and_count_filters(db: Database) -> None:
+    a, *_ = await _people()
+    await Article.objects.bulk_create([Article(author=a, title=f"t{i}", views=i) for i in range(4)])
+    rows = (
+        await Article.objects.annotate(double=F("views") * 2)
+        .order_by("views")
+        .values_list("double", flat=True)
+    )
+    assert [int(x) for x in rows] == [0, 2, 4, 6]
+    assert await Article.objects.aggregate(n=Count("*", filter=Q(views__gte=2))) == {"n": 2}
+    assert len(await Author.objects.values()) == 4
+    assert len(await Author.objects.in_bulk()) == 4
+    assert (await Article.objects.order_by("views")[1:2].get()).title == "t1"
+    with pytest.raises(TypeError, match="after slicing"):
+        Article.objects.order_by("views")[1:].filter(views=1)
