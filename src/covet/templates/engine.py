@@ -21,6 +21,17 @@ ContextProcessor = Callable[[Request], Union[Mapping[str, Any], Awaitable[Mappin
 PathArg = Union[str, "os.PathLike[str]"]
 
 
+_MARKUP = ("html", "htm", "xml", "xhtml", "svg")
+# Markup files, also under the usual jinja suffixes ("page.html.j2", "page.jinja"): those
+# are served as text/html by TemplateResponse, so they must never render unescaped.
+_ESCAPED_EXTENSIONS = (
+    *_MARKUP,
+    *(f"{ext}.{suffix}" for ext in _MARKUP for suffix in ("j2", "jinja", "jinja2")),
+    "jinja",
+    "jinja2",
+)
+
+
 def _jinja2() -> Any:
     try:
         import jinja2
@@ -100,9 +111,7 @@ class Templates:
             dirs = [directory] if isinstance(directory, (str, os.PathLike)) else list(directory)
             env_options.setdefault(
                 "autoescape",
-                jinja2.select_autoescape(
-                    ("html", "htm", "xml", "xhtml", "svg"), default_for_string=True
-                ),
+                jinja2.select_autoescape(_ESCAPED_EXTENSIONS, default_for_string=True),
             )
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader([os.fspath(d) for d in dirs]),
