@@ -34,7 +34,15 @@ def test_malformed_host_does_not_make_url_raise(host: bytes) -> None:
 
 @pytest.mark.parametrize(
     "host",
-    [b"good.com@evil.com", b"good.com:80@evil.com", b"evil.com/x", b"evil.com\\x", b"a?b", b"a#b", b""],
+    [
+        b"good.com@evil.com",
+        b"good.com:80@evil.com",
+        b"evil.com/x",
+        b"evil.com\\x",
+        b"a?b",
+        b"a#b",
+        b"",
+    ],
 )
 def test_host_with_url_delimiters_is_ignored(host: bytes) -> None:
     url = URL(scope=_scope(host))

@@ -18,14 +18,16 @@ async def _stream(*chunks: bytes):  # type: ignore[no-untyped-def]
 
 def _field(value: bytes, content_type: str) -> bytes:
     return (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"f\"\r\n"
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="f"\r\n'
         f"Content-Type: {content_type}\r\n\r\n".encode()
         + value
         + f"\r\n--{BOUNDARY}--\r\n".encode()
     )
 
 
-@pytest.mark.parametrize("charset", ["idna", "undefined", "punycode", "utf-16", "no-such-codec", "rot13"])
+@pytest.mark.parametrize(
+    "charset", ["idna", "undefined", "punycode", "utf-16", "no-such-codec", "rot13"]
+)
 async def test_any_field_charset_decodes_without_crashing(charset: str) -> None:
     body = _field(b"caf\xc3\xa9 \xff", f"text/plain; charset={charset}")
     form = await parse_multipart(_stream(body), BOUNDARY)

@@ -11,7 +11,7 @@ from covet.http.files import _parse_range, _Unsatisfiable
 from covet.responses import FileResponse
 
 
-@pytest.mark.parametrize("header", ["bytes=²-", "bytes=0-³", "bytes=-¹", "bytes=١-٢"])
+@pytest.mark.parametrize("header", ["bytes=²-", "bytes=0-³", "bytes=-¹", "bytes=\u0661-\u0662"])
 def test_non_ascii_digits_are_unsatisfiable_not_a_crash(header: str) -> None:
     with pytest.raises(_Unsatisfiable):
         _parse_range(header, 100)
