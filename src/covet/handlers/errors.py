@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
-from covet.exceptions import CovetError, ValidationError
+from covet.exceptions import CovetError
 
 __all__ = (
     "MISSING",
@@ -105,10 +105,6 @@ def _safe_value(value: Any) -> Any:
             return f"<{type(value).__name__}>"
         return value if len(text) <= 500 else f"<{type(value).__name__} of {len(value)} items>"
     return repr(value)[:200]
-
-
-def raise_validation(details: list[dict[str, Any]]) -> NoReturn:
-    raise ValidationError(details)
 
 
 class ResponseValidationError(CovetError):

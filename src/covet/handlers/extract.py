@@ -16,7 +16,7 @@ from covet.http.cookies import parse_cookie_header
 from covet.http.request import ClientDisconnect
 
 from .analysis import ParamField
-from .errors import MISSING, ErrorEntry, Invalid, render_details
+from .errors import MISSING, Invalid, render_details
 
 __all__ = (
     "check_json_type",
@@ -184,7 +184,3 @@ async def read_body(scope: Scope, receive: Receive, limit: int, *, json: bool = 
         chunks.append(chunk)
         if not message.get("more_body", False) or received == expected:
             return b"".join(chunks)
-
-
-def errors_from(loc: str, entries: list[ErrorEntry]) -> list[dict[str, Any]]:
-    return render_details(loc, entries)
