@@ -27,7 +27,7 @@ from covet import _json
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.exceptions import ImproperlyConfigured
 from covet.http.cookies import build_set_cookie, parse_cookie_header
-from covet.routing.matcher import Matcher
+from covet.routing.resolve import RouteTable
 from covet.routing.routes import Route
 from covet.sessions import Signer
 from covet.sessions.signing import SecretKey, b64decode, b64encode
@@ -164,7 +164,7 @@ class CSRFMiddleware:
         self.trusted_origins = frozenset(origins)
         self.use_session = use_session
         self.max_form_scan = max_form_scan
-        self._routes: tuple[Any, Matcher[list[Route]]] | None = None
+        self._routes: tuple[Any, RouteTable | None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -209,31 +209,27 @@ class CSRFMiddleware:
         if any(p.fullmatch(path) for p in self.exempt_patterns):
             return True
         route = scope.get("route")
-        if route is not None:
-            return bool(getattr(getattr(route, "endpoint", None), _EXEMPT_ATTR, False))
-        matcher = self._exempt_matcher(scope.get("app"))
-        if matcher is None:
-            return False
-        found = matcher.match(path)
-        return found is not None and any(scope["method"] in r.methods for r in found[0])
+        if route is None:
+            route = self._resolve(scope.get("app"), path, scope["method"])
+        return bool(getattr(getattr(route, "endpoint", None), _EXEMPT_ATTR, False))
 
-    def _exempt_matcher(self, app: Any) -> Matcher[list[Route]] | None:
-        # Middleware runs before routing, so decorated handlers are found by matching
-        # the path against the app's exempt routes (compiled once per app).
-        if app is None:
+    def _resolve(self, app: Any, path: str, method: str) -> Route | None:
+        """The route the app will dispatch ``method path`` to (middleware runs before
+        routing). Every route takes part, exempt or not, exactly as the app resolves
+        them: a static ``/items/new`` must not borrow the exemption of ``/items/{id}``."""
+        if app is None or not getattr(app, "routes", None):
             return None
         if self._routes is None or self._routes[0] is not app:
-            matcher: Matcher[list[Route]] = Matcher()
-            groups: dict[str, list[Route]] = {}
-            for route in getattr(app, "routes", ()):
-                if isinstance(route, Route) and getattr(route.endpoint, _EXEMPT_ATTR, False):
-                    group = groups.get(route.template.key)
-                    if group is None:
-                        group = groups[route.template.key] = []
-                        matcher.add(route.template, group)
-                    group.append(route)
-            self._routes = (app, matcher)
-        return self._routes[1]
+            routes = [r for r in app.routes if isinstance(r, Route)]
+            if not any(getattr(r.endpoint, _EXEMPT_ATTR, False) for r in routes):
+                self._routes = (app, None)
+            else:
+                self._routes = (app, RouteTable(routes))
+        table = self._routes[1]
+        if table is None:
+            return None
+        found = table.http.match(path)
+        return None if found is None else found[0].by_method.get(method)
 
     async def check(self, scope: Scope, receive: Receive, expected: bytes | None) -> Receive:
         """Raise :class:`CSRFError` unless the request is acceptable; returns the
