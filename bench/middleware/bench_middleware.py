@@ -10,6 +10,7 @@ body (27 bytes) stays under GZip's ``minimum_size``, as it would in production.
 
 Usage: python bench/middleware/bench_middleware.py [--frameworks covet,starlette,litestar]
        [--repeat 5] [--min-time 0.3] [--loop asyncio|uvloop] [--json]
+       [--breakdown | --each [--only TEXT]]
 Needs ``starlette``, ``itsdangerous`` and ``litestar`` for the peers (a ``bench`` extra).
 """
 
@@ -176,7 +177,32 @@ async def breakdown(repeat: int, min_time: float) -> list[dict[str, Any]]:
     return rows
 
 
+async def each(repeat: int, min_time: float, only: str | None) -> list[dict[str, Any]]:
+    """Every middleware alone around a raw endpoint: its own CPU µs per request."""
+    import each as each_cases
+
+    baselines: dict[Any, float] = {}
+    rows = []
+    for label, wrap, extra, overrides in each_cases.cases():
+        if only and only.lower() not in label.lower():
+            continue
+        options = dict(overrides)
+        inner = options.pop("endpoint", each_cases.endpoint)
+        scope = scope_for("/json", [*BASE_HEADERS, *extra], {})
+        scope.update(options)
+        app = wrap(inner)
+        status, _, _ = await call(app, scope)
+        assert status == 200, (label, status)
+        if inner not in baselines:
+            baselines[inner] = await measure(inner, scope, repeat, min_time)
+        us = await measure(app, scope, repeat, min_time)
+        rows.append({"case": label, "us": round(us, 2), "overhead": round(us - baselines[inner], 2)})
+    return rows
+
+
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.each:
+        return await each(args.repeat, args.min_time, args.only)
     if args.breakdown:
         return await breakdown(args.repeat, args.min_time)
     return [await bench_framework(name, args.repeat, args.min_time) for name in args.frameworks.split(",")]
@@ -190,6 +216,8 @@ def main() -> None:
     parser.add_argument("--loop", default="asyncio", choices=["asyncio", "uvloop"])
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     parser.add_argument("--breakdown", action="store_true", help="Covet only: cost of each middleware")
+    parser.add_argument("--each", action="store_true", help="each middleware alone around a raw endpoint")
+    parser.add_argument("--only", help="with --each: only cases whose label contains this text")
     args = parser.parse_args()
     if args.loop == "uvloop":
         import uvloop
@@ -200,6 +228,13 @@ def main() -> None:
     if args.json:
         for row in results:
             print(json.dumps(row))
+        return
+    if args.each:
+        print(f"(MemoryBackend.hit alone: {__import__('each').backend_hit_cost():.2f} µs)")
+        print("| middleware (request) | µs/call | overhead µs |")
+        print("|---|---:|---:|")
+        for row in results:
+            print(f"| {row['case']} | {row['us']:.2f} | {row['overhead']:.2f} |")
         return
     if args.breakdown:
         print("| Covet app with | µs/call |")
