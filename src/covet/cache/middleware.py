@@ -35,9 +35,11 @@ __all__ = ("CacheMiddleware", "parse_cache_control")
 logger = logging.getLogger("covet.cache")
 
 RawHeaders = list[tuple[bytes, bytes]]
+# Set-Cookie is kept: a 304 made from a fresh response must not drop a cookie the app set
+# (session refresh, CSRF token); cached entries never hold one.
 _NOT_MODIFIED_KEEP = frozenset(
     {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary",
-     b"last-modified", b"age", b"x-cache"}
+     b"last-modified", b"age", b"x-cache", b"set-cookie"}
 )  # fmt: skip
 
 

@@ -229,6 +229,7 @@ class FileResponse(Response):
             b"date",
             b"expires",
             b"vary",
+            b"set-cookie",  # a cookie set on the response must survive the 304
         }
         kept = [(k, v) for k, v in raw if k in keep]
         await send({"type": "http.response.start", "status": 304, "headers": kept})
