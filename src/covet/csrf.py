@@ -64,22 +64,43 @@ def get_csrf_token(request: Any) -> str:
 
 
 class _CSRFState:
-    """Per-request token holder stored at ``scope["csrf"]``."""
+    """Per-request token holder stored at ``scope["csrf"]``.
 
-    __slots__ = ("changed", "raw", "session")
+    When the session is regenerated (``rotate()`` on log-in) the token is replaced too:
+    a token known before the log-in (a planted session's) must not survive it.
+    """
+
+    __slots__ = ("changed", "raw", "rotated", "session")
 
     def __init__(self, raw: bytes | None, session: Any) -> None:
         self.raw = raw
         self.session = session
         self.changed = False
+        self.rotated = False
+
+    def _regenerated(self) -> bool:
+        if self.rotated or not getattr(self.session, "regenerate_requested", False):
+            return False
+        self.rotated = True
+        return True
 
     def token(self) -> bytes:
+        if self._regenerated():
+            self.raw = None
         if self.raw is None:
             self.raw = secrets.token_bytes(TOKEN_BYTES)
             self.changed = True
             if self.session is not None:
                 self.session[SESSION_KEY] = b64encode(self.raw)
         return self.raw
+
+    def finish(self) -> None:
+        """At response start: rotate the token if the session was regenerated meanwhile
+        (a cleared session, as on log-out, just loses it)."""
+        if self._regenerated() and self.raw is not None:
+            self.raw = None
+            if SESSION_KEY in self.session:
+                self.token()
 
 
 class CSRFError(Exception):
@@ -191,6 +212,8 @@ class CSRFMiddleware:
         scope["csrf"] = state
 
         async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state.finish()
             if message["type"] == "http.response.start" and state.raw is not None and (
                 state.changed or cookie_raw != state.raw
             ):
