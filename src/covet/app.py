@@ -68,6 +68,7 @@ class Covet(Router):
         redirect_slashes: bool = True,
         limits: Limits | None = None,
         channels: Channels | None = None,
+        extra_fields: str = "ignore",
     ) -> None:
         super().__init__(routes=routes)
         self.title = title
@@ -88,6 +89,9 @@ class Covet(Router):
         self.redirect_slashes = redirect_slashes
         self.limits = limits or DEFAULT_LIMITS
         self._channels = channels
+        if extra_fields not in ("ignore", "forbid"):
+            raise ImproperlyConfigured(f"extra_fields must be 'ignore' or 'forbid', not {extra_fields!r}")
+        self.extra_fields = extra_fields
         self.state = State()
         self.user_middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = []
         for spec in middleware or ():

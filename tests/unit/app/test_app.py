@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +13,11 @@ from covet import Covet, HTTPException, Request, Response, Router, WebSocket, We
 from covet.exceptions import RouteConflict
 from covet.responses import JSONResponse, PlainTextResponse
 from covet.testing import TestClient
+
+
+@dataclass
+class NamedItem:
+    name: str
 
 
 def make_app(**options: object) -> Covet:
@@ -336,3 +342,23 @@ class TestWebSocketRouting:
         with TestClient(make_app()) as c, pytest.raises(WebSocketDisconnect) as info, c.websocket_connect("/nope"):
             pass
         assert info.value.code == 1000
+
+
+class TestExtraFields:
+    def test_forbid_unknown_body_fields_app_wide(self) -> None:
+        for policy, expected in (("ignore", 200), ("forbid", 422)):
+            app = Covet(openapi_url=None, extra_fields=policy)
+
+            @app.post("/items")
+            async def create(item: NamedItem) -> dict:
+                return {"name": item.name}
+
+            with TestClient(app) as c:
+                r = c.post("/items", json={"name": "x", "surprise": 1})
+            assert r.status_code == expected, (policy, r.text)
+            if expected == 422:
+                assert r.json()["details"][0]["code"] == "extra_forbidden"
+
+    def test_bad_policy_is_a_setup_error(self) -> None:
+        with pytest.raises(Exception, match="extra_fields"):
+            Covet(extra_fields="sometimes")
