@@ -14,9 +14,11 @@ from .output import style_for
 
 __all__ = ("SERVER_PREFERENCE", "pick_server", "register")
 
-#: Fastest first, as measured by bench/server (hello-world req/s, same machine, one
-#: worker): see bench/server/README.md. ``auto`` picks the first one installed.
-SERVER_PREFERENCE = ("granian", "uvicorn", "builtin")
+#: Fastest first, as measured by bench/server on this project's machine (server CPU
+#: time per request and req/s, one worker, raw ASGI and Covet apps): granian needs the
+#: least CPU per request, then the built-in server (httptools + uvloop), then uvicorn.
+#: See bench/server/README.md. ``auto`` picks the first one installed.
+SERVER_PREFERENCE = ("granian", "builtin", "uvicorn")
 
 
 def installed(server: str) -> bool:

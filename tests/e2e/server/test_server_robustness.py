@@ -253,3 +253,74 @@ def test_workers_share_socket_and_dead_worker_is_replaced(tmp_path: Path, free_p
             proc.kill()
     log = (tmp_path / "lifespan.log").read_text().splitlines()
     assert len(log) >= 2  # every surviving worker ran lifespan shutdown
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.parametrize("http_parser", ["python", "httptools"])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_big_upload_streams_with_flat_memory(
+    tmp_path: Path, free_port: int, http_parser: str, chunked: bool
+) -> None:
+    (tmp_path / "counter.py").write_text(
+        textwrap.dedent(
+            """
+            async def app(scope, receive, send):
+                if scope["type"] != "http":
+                    return
+                total = 0
+                while True:
+                    message = await receive()
+                    total += len(message.get("body", b""))
+                    if not message.get("more_body"):
+                        break
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+                await send({"type": "http.response.body", "body": str(total).encode()})
+            """
+        )
+    )
+    opts = {
+        "port": free_port,
+        "app_dir": str(tmp_path),
+        "access_log": False,
+        "lifespan": "off",
+        "http_parser": http_parser,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", f"from covet.server import run; run('counter:app', **{opts!r})"]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{free_port}/", timeout=0.5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        baseline = _rss_kib(proc.pid)
+        size = 256 * 1024 * 1024
+        block = b"u" * (1024 * 1024)
+        peak = [baseline]
+
+        def body() -> Any:
+            for i in range(size // len(block)):
+                if i % 16 == 0:
+                    peak.append(_rss_kib(proc.pid))
+                yield block
+
+        headers = {} if chunked else {"content-length": str(size)}
+        response = httpx.post(
+            f"http://127.0.0.1:{free_port}/", content=body(), headers=headers, timeout=60
+        )
+        assert response.text == str(size)
+        growth_mib = (max(peak) - baseline) / 1024
+        assert growth_mib < 24, f"server RSS grew by {growth_mib:.1f} MiB for a 256 MiB upload"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
