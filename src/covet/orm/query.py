@@ -8,8 +8,12 @@ results. Each chaining method returns a new QuerySet.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import enum
+import uuid
 from collections.abc import AsyncIterator, Generator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from covet.db.sql.compiler import Compiler
 from covet.db.sql.nodes import (
@@ -22,15 +26,20 @@ from covet.db.sql.nodes import (
     Select,
     Table,
 )
+from covet.orm.base import Model
 from covet.orm.exceptions import FieldError
 from covet.orm.expressions import Aggregate, Expression, F, OrderBy, Q
 from covet.orm.loading import aggregate_value, build_instances, db_for, shape_values
 from covet.orm.sqlbuild import QueryBuilder
 
-if TYPE_CHECKING:
-    from covet.orm.base import Model
-
 __all__ = ("QuerySet",)
+
+_MAX_CACHED_SHAPES = 1000  # per model: bounds memory when shapes come from user input
+_SIMPLE_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
+_SCALARS = frozenset(
+    {int, str, float, bool, bytes, decimal.Decimal, uuid.UUID, dt.datetime, dt.date, dt.time}
+)
+_SCALAR_BASES = (int, str, float, bytes, decimal.Decimal, uuid.UUID, dt.date, dt.time, enum.Enum)
 
 M = TypeVar("M", bound="Model")
 
@@ -290,24 +299,46 @@ class QuerySet(Generic[M]):
         dialect = self.db.dialect
         return lambda v: aggregate_value(agg, v, kind, dialect)
 
-    def _shape_key(self, dialect: Any) -> tuple[Any, ...] | None:
-        """A cache key for queries whose SQL depends on no value (no filters): their
-        compiled SQL is reused; only LIMIT/OFFSET travel as parameters."""
-        if self._filters or self._values is not None or self._annotations:
+    def _shape(self, dialect: Any) -> tuple[tuple[Any, ...], list[Any]] | None:
+        """``(cache key, filter params)`` when this query's SQL depends on no value.
+
+        That holds for filters made only of ``field=value`` / ``field__gt=value`` (and
+        gte/lt/lte) on the model's own columns with non-NULL scalar values, string
+        ordering, no annotations: their compiled SQL is cached per shape and reused with
+        fresh parameters (values, then LIMIT, then OFFSET, in compile order).
+        """
+        if self._annotations:
             return None
         order = self._order
         if order is not None and not all(type(t) is str for t in order):
             return None
-        return (
+        meta = self.model._meta
+        shape: list[Any] = []
+        params: list[Any] = []
+        for q in self._filters:
+            if not q.children:
+                continue
+            part = _q_shape(q, meta, dialect, params)
+            if part is None:
+                return None
+            shape.append(part)
+        if self._limit is not None:
+            params.append(self._limit)
+        if self._offset:
+            params.append(self._offset)
+        key = (
             "select",
             dialect.name,
+            tuple(shape),
             None if order is None else tuple(order),
             self._limit is not None,
             bool(self._offset),
             self._distinct,
             tuple(self._related),
             self._for_update,
+            None if self._values is None else (tuple(self._values), self._values_mode),
         )
+        return key, params
 
     def _compile(self, node: Any) -> tuple[str, list[Any]]:
         return Compiler(self.db.dialect).compile(node)
@@ -332,18 +363,17 @@ class QuerySet(Generic[M]):
         if self._result_cache is not None:
             return self._result_cache
         db = self.db
-        shape = self._shape_key(db.dialect)
-        cached = self.model._meta.cache.get(shape) if shape is not None else None
+        shape = self._shape(db.dialect)
+        cache = self.model._meta.cache
+        cached = cache.get(shape[0]) if shape is not None else None
         if cached is not None:
             sql, layout = cached
-            params: list[Any] = [] if self._limit is None else [self._limit]
-            if self._offset:
-                params.append(self._offset)
+            params = shape[1]  # type: ignore[index]
         else:
             sel, _qb, layout = self._build_select()
             sql, params = Compiler(db.dialect).compile(sel)
-            if shape is not None:
-                self.model._meta.cache[shape] = (sql, layout)
+            if shape is not None and len(cache) < _MAX_CACHED_SHAPES:
+                cache[shape[0]] = (sql, layout)
         rows = await db.fetch_all(sql, params)
         if self._values is not None:
             result = shape_values(rows, self._values, self._values_mode, layout, db.dialect)
@@ -528,6 +558,35 @@ class QuerySet(Generic[M]):
         from covet.orm.persistence import bulk_update
 
         return await bulk_update(self.model, list(objs), fields, self.db, batch_size)
+
+
+def _q_shape(q: Q, meta: Any, dialect: Any, params: list[Any]) -> tuple[Any, ...] | None:
+    """The structure of ``q`` (appending its parameters in compile order), or None."""
+    parts: list[Any] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            if not child.children:
+                return None
+            inner = _q_shape(child, meta, dialect, params)
+            if inner is None:
+                return None
+            parts.append(inner)
+            continue
+        key, value = child
+        name, _, lookup = key.partition("__")
+        if lookup and lookup not in _SIMPLE_LOOKUPS:
+            return None
+        field = meta.pk if name == "pk" else (meta.by_name.get(name) or meta.by_attname.get(name))
+        if field is None or field.kind in ("m2m", "json") or value is None:
+            return None
+        if type(value) not in _SCALARS:
+            if isinstance(value, Model):
+                value = value.pk
+            elif not isinstance(value, _SCALAR_BASES):
+                return None
+        params.append(dialect.to_db(value, field.kind))
+        parts.append(key)
+    return (q.negated, q.connector, tuple(parts))
 
 
 def _flip(term: Any) -> Any:

@@ -219,3 +219,35 @@ def test_upsert_and_returning(dialect: str) -> None:
         dialect, ' ON CONFLICT ("name") DO NOTHING'
     )
     assert sql.endswith(q(tail, dialect))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_cached_shapes_match_compiled_sql(dialect: str) -> None:
+    fake = _FakeDB(dialect)
+    acc = Account(email="a@x.io", id=4)
+    cases = [
+        Entry.objects.filter(account=acc, views__gte=3).order_by("-views")[5:15],
+        Entry.objects.filter(title="x").exclude(views__lt=2).filter(pk=9),
+        Entry.objects.filter(account_id=4).select_related("account").order_by("title")[:3],
+        Entry.objects.filter(views__gt=1).values("title", "account__email"),
+        Account.objects.filter(color=Account._meta.get_field("color").enum_type.BLUE)[2:],
+        Entry.objects.all().distinct(),
+        Entry.objects.filter(Q(title="a") | ~Q(views__gt=3, pk=2)),
+    ]
+    for qs in cases:
+        qs = qs.using(fake)
+        shape = qs._shape(fake.dialect)
+        assert shape is not None
+        sql, params = qs.sql()
+        _key, fast_params = shape
+        assert fast_params == params, (sql, params, fast_params)
+    # Shapes that depend on values are never cached.
+    for qs in (
+        Entry.objects.filter(views__in=[1, 2]),
+        Entry.objects.filter(title__contains="x"),
+        Entry.objects.filter(reviewer=None),
+        Entry.objects.filter(account__email="x"),
+        Entry.objects.filter(views=F("views")),
+        Entry.objects.annotate(n=Count("topics")),
+    ):
+        assert qs.using(fake)._shape(fake.dialect) is None
