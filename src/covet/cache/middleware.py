@@ -227,6 +227,14 @@ class CacheMiddleware:
                 state["plan"] = self._storable(status, raw, credentialed) if store else None
                 return
             if message["type"] != "http.response.body" or state["start"] is None:
+                start = state["start"]
+                if start is not None and not state["started"]:
+                    # pathsend / zerocopy: the body bypasses us, so it can be neither
+                    # stored nor answered 304; the held start must still go first.
+                    state["started"] = True
+                    state["plan"] = None
+                    raw = [*start.get("headers", ()), (b"x-cache", b"MISS")]
+                    await send({**start, "headers": raw})
                 await send(message)
                 return
             start = state["start"]

@@ -47,3 +47,31 @@ async def test_host_is_part_of_the_key() -> None:
     async with _client(CacheMiddleware(echo_host, cache=MemoryCache())) as c:
         assert (await c.get("/", headers={"host": "a.example"})).content == b"a.example"
         assert (await c.get("/", headers={"host": "b.example"})).content == b"b.example"
+
+
+async def _pathsend_app(scope: Scope, receive: Receive, send: Send) -> None:
+    headers = [(b"content-type", b"text/css"), (b"content-length", b"4")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.pathsend", "path": "/srv/static/app.css"})
+
+
+async def test_pathsend_response_start_is_forwarded_first_and_not_stored() -> None:
+    cache = MemoryCache()
+    middleware = CacheMiddleware(_pathsend_app, cache=cache)
+    scope = {
+        "type": "http", "method": "GET", "scheme": "http", "path": "/app.css", "root_path": "",
+        "query_string": b"", "headers": [(b"host", b"t")],
+        "extensions": {"http.response.pathsend": {}},
+    }  # fmt: skip
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    await middleware(scope, receive, send)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+    assert (b"x-cache", b"MISS") in sent[0]["headers"]  # type: ignore[operator]
+    assert len(cache) == 0
