@@ -251,3 +251,40 @@ def test_cached_shapes_match_compiled_sql(dialect: str) -> None:
         Entry.objects.annotate(n=Count("topics")),
     ):
         assert qs.using(fake)._shape(fake.dialect) is None
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_builder_joins_and_predicates(dialect: str) -> None:
+    from covet.db.sql import and_, not_, or_
+
+    u, p = table("users"), table("posts", "p")
+    stmt = (
+        select(u.c.name, p.c.title)
+        .join(p, p.c.user_id == u.c.id)
+        .outerjoin(table("tags"), table("tags").c.id == p.c.tag_id)
+        .where(
+            or_(u.c.name.like("a%"), not_(u.c.age.between(1, 9))),
+            and_(p.c.title.is_not_null(), u.c.id.not_in([3])),
+        )
+        .order_by(u.c.name.asc(), p.c.title.desc())
+        .offset(4)
+    )
+    sql, params = Compiler(get_dialect(dialect)).compile(stmt)
+    like = {"sqlite": " LIKE ? ESCAPE '\\'", "postgresql": " LIKE ?", "mysql": " LIKE BINARY ?"}[
+        dialect
+    ]
+    tail = {
+        "sqlite": " LIMIT -1 OFFSET ?",
+        "postgresql": " OFFSET ?",
+        "mysql": " LIMIT 18446744073709551615 OFFSET ?",
+    }[dialect]
+    expected = (
+        'SELECT "users"."name", "p"."title" FROM "users" '
+        'INNER JOIN "posts" AS "p" ON "p"."user_id" = "users"."id" '
+        'LEFT OUTER JOIN "tags" ON "tags"."id" = "p"."tag_id" '
+        f'WHERE ("users"."name"{like} OR NOT ("users"."age" BETWEEN ? AND ?)) '
+        'AND "p"."title" IS NOT NULL AND "users"."id" NOT IN (?) '
+        f'ORDER BY "users"."name" ASC, "p"."title" DESC{tail}'
+    )
+    assert sql == q(expected, dialect)
+    assert params == ["a%", 1, 9, 3, 4]
