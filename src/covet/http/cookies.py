@@ -27,7 +27,6 @@ _DOMAIN = re.compile(
 )
 # path-value = <any CHAR except CTLs or ";">; "," refused too (header folding).
 _PATH = re.compile(r"/[\x20-\x2B\x2D-\x3A\x3C-\x7E]*")
-_EXPIRES_TEXT = re.compile(r"[\x20-\x2B\x2D-\x3A\x3C-\x7E]+")
 _SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 
 
@@ -62,8 +61,15 @@ def _format_expires(expires: datetime.datetime | str | int) -> str:
         if expires.tzinfo is None:
             expires = expires.replace(tzinfo=datetime.timezone.utc)
         return email.utils.format_datetime(expires.astimezone(datetime.timezone.utc), usegmt=True)
-    if isinstance(expires, str) and _EXPIRES_TEXT.fullmatch(expires):
-        return expires
+    if isinstance(expires, str) and ";" not in expires:
+        # An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT": note the comma), re-emitted in
+        # canonical form so nothing else can ride along in the attribute.
+        try:
+            parsed = email.utils.parsedate_to_datetime(expires)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None:
+            return _format_expires(parsed)
     raise ValueError(f"Invalid cookie expires: {expires!r}")
 
 
