@@ -185,3 +185,13 @@ def test_server_keepalive_ping_and_timeout(serve: Any, raw_ws: Any) -> None:
         opcode, _, _, _payload = ws.recv_frame()
         assert opcode == 0x9  # the server pings; this client never answers
         ws.expect_close(1011)
+
+
+def test_server_shutdown_closes_websockets_with_1012(serve: Any, ws_echo: Any, raw_ws: Any) -> None:
+    with serve(ws_echo, timeout_websocket_close=0.3) as (host, port):
+        ws = raw_ws(host, port)
+        ws.send_frame(0x1, b"still here")
+        assert ws.recv_frame()[3] == b"still here"
+    # Leaving the block stopped the server gracefully: the close frame is waiting.
+    opcode, _, _, payload = ws.recv_frame()
+    assert opcode == 0x8 and int.from_bytes(payload[:2], "big") == 1012

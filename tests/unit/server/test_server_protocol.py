@@ -236,3 +236,35 @@ async def test_lifespan_failure_and_unsupported() -> None:
     await lifespan.shutdown()
     with pytest.raises(LifespanFailed):
         await Lifespan(unsupported, "on").startup()
+
+
+def test_pure_python_fallback_without_extras(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from covet.exceptions import MissingDependency
+    from covet.server.server import new_event_loop
+
+    monkeypatch.setitem(sys.modules, "httptools", None)
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    assert not Config().use_httptools()
+    with pytest.raises(MissingDependency):
+        Config(http_parser="httptools").use_httptools()
+    loop = new_event_loop("auto")
+    try:
+        assert type(loop).__module__.startswith("asyncio")
+    finally:
+        loop.close()
+    with pytest.raises(MissingDependency):
+        new_event_loop("uvloop")
+
+
+def test_server_package_imports_no_extras() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, covet.server, covet.server.http11, covet.server.websocket, covet.cli.main; "
+        "bad = [m for m in ('httptools', 'uvloop', 'uvicorn', 'granian', 'watchfiles') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
