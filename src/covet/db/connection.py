@@ -74,6 +74,13 @@ class Connection:
         if self._released:
             raise InterfaceError("this connection was released to the pool")
         if self._stream_task is not None and self._stream_task is asyncio.current_task():
+            # a loop left by an exception leaves its stream to the event loop's async
+            # generator finalizer: give it a chance to close the stream first
+            for _ in range(3):
+                await asyncio.sleep(0)
+                if self._stream_task is None:
+                    break
+        if self._stream_task is not None and self._stream_task is asyncio.current_task():
             raise InterfaceError(
                 "cannot run a query on this connection while iterate() is streaming from it "
                 "(MySQL streams exclusively): use fetch_all() or another connection"
@@ -141,13 +148,25 @@ class Connection:
         if self._released:
             raise InterfaceError("this connection was released to the pool")
         if self._raw.iterate_needs_transaction and not self._tx_depth:
-            # so that transactions opened in the loop body become savepoints
-            async with (
-                self.transaction(),
-                aclosing(self.iterate(sql, params, chunk_size=chunk_size)) as inner,
-            ):
-                async for row in inner:
-                    yield row
+            # The cursor needs a transaction; open it through Transaction so transactions
+            # in the loop body become savepoints. Statements run in the loop body join it,
+            # so it commits whenever the stream ends without a database error, including
+            # when the loop is left early (then the async generator is closed later).
+            tx = await self.transaction().start()
+            try:
+                async with aclosing(self.iterate(sql, params, chunk_size=chunk_size)) as inner:
+                    async for row in inner:
+                        yield row
+            except DatabaseError:
+                await tx.rollback()
+                raise
+            except GeneratorExit:
+                await tx.commit()
+                raise
+            except BaseException:
+                await tx.rollback()
+                raise
+            await tx.commit()
             return
         rows = self._raw.iterate(sql, params, chunk_size)
         exclusive = self._raw.streams_exclusively

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from covet.db import Database
+from covet.db import Database, InterfaceError
 
 pytestmark = pytest.mark.integration
 
@@ -202,12 +202,12 @@ async def test_many_concurrent_writers(db: Database, table: str) -> None:
 
 
 async def test_transactions_inside_an_iterate_loop(db: Database, table: str) -> None:
+    if db.dialect.name == "mysql":
+        pytest.skip("MySQL streams exclusively: no queries on the connection inside the loop")
     t, p = db.dialect.quote(table), db.dialect.placeholder
     await db.execute_many(
         f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", [(f"r{i}", i) for i in range(6)]
     )
-    if db.dialect.name == "mysql":
-        pytest.skip("MySQL streams exclusively: no queries on the connection inside the loop")
     async with db.connection():
         async for row in db.iterate(f"SELECT name, qty FROM {t} ORDER BY qty", chunk_size=2):
             with contextlib.suppress(RuntimeError):
@@ -219,3 +219,34 @@ async def test_transactions_inside_an_iterate_loop(db: Database, table: str) -> 
                         raise RuntimeError("roll this one back")
     rows = await db.fetch_all(f"SELECT qty FROM {t} ORDER BY name")
     assert [r["qty"] for r in rows] == [100, 1, 102, 3, 104, 5]
+
+
+async def test_mysql_refuses_queries_on_a_streaming_connection(db: Database, table: str) -> None:
+    if db.dialect.name != "mysql":
+        pytest.skip("only MySQL streams exclusively")
+    t = db.dialect.quote(table)
+    await db.execute_many(
+        f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", [("a", 1), ("b", 2)]
+    )
+    async with db.connection():
+        with pytest.raises(InterfaceError, match="streaming"):
+            async for _row in db.iterate(f"SELECT name FROM {t}"):
+                await db.fetch_val("SELECT 1")
+        assert await db.fetch_val("SELECT 2") == 2  # usable again once the stream ended
+
+
+async def test_writes_after_leaving_an_iterate_loop_early_are_kept(
+    db: Database, table: str
+) -> None:
+    t, p = db.dialect.quote(table), db.dialect.placeholder
+    await db.execute_many(
+        f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", [("a", 1), ("b", 2)]
+    )
+    async with db.connection():
+        with pytest.raises(LookupError):
+            async for _row in db.iterate(f"SELECT name FROM {t}", chunk_size=1):
+                raise LookupError("leave the loop, abandoning the stream")
+        await db.execute(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", ["after", 3])
+        await asyncio.sleep(0.05)  # the abandoned stream is closed by the event loop meanwhile
+    assert await db.fetch_val(f"SELECT COUNT(*) FROM {t} WHERE name = {p(1)}", ["after"]) == 1
+    assert db.primary_pool.in_use == 0
