@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("COVET_SHARED_BENCH", HERE.parents[2] / "shared" / "bench"))
-PEERS = ["raw_asgi", "covet_app", "blacksheep_app", "falcon_app", "starlette_app", "litestar_app", "fastapi_app"]
+PEERS = ["raw_asgi", "covet_app", "covet_msgspec_app", "blacksheep_app", "falcon_app", "starlette_app", "litestar_app", "fastapi_app"]
 ENDPOINTS = ["plaintext", "json", "user", "search", "post_item", "route1000"]
 
 
@@ -68,15 +68,17 @@ def main() -> None:
             ratio = us / raw["endpoints"][ep]["us_per_call"] if raw else float("nan")
             cells.append(f"{us:.2f} ({ratio:.1f}x)")
         print(f"| {name} | " + " | ".join(cells) + " |")
-    peers = [n for n in results if n not in ("raw_asgi", "covet_app")]
-    if "covet_app" in results and peers:
-        print("\nCovetPy vs the fastest peer per endpoint:\n")
+    peers = [n for n in results if not n.startswith(("raw_asgi", "covet"))]
+    for ours_name in [n for n in results if n.startswith("covet")]:
+        if not peers:
+            break
+        print(f"\n{ours_name} vs the fastest peer per endpoint:\n")
         for ep in ENDPOINTS:
             best = min(peers, key=lambda n: results[n]["endpoints"][ep]["us_per_call"])
-            ours = results["covet_app"]["endpoints"][ep]["us_per_call"]
+            ours = results[ours_name]["endpoints"][ep]["us_per_call"]
             theirs = results[best]["endpoints"][ep]["us_per_call"]
             verdict = "ahead" if ours < theirs else "behind"
-            print(f"- {ep}: covet {ours:.2f} µs vs {best} {theirs:.2f} µs -> {verdict} ({theirs / ours:.2f}x)")
+            print(f"- {ep}: {ours:.2f} µs vs {best} {theirs:.2f} µs -> {verdict} ({theirs / ours:.2f}x)")
 
 
 if __name__ == "__main__":
