@@ -70,6 +70,11 @@ class DatabaseStore:
             self._sql = {
                 "load": f"SELECT {data} FROM {table} WHERE {sid} = {p(1)} AND {expires} > {p(2)}",
                 "save": upsert,
+                "update": (
+                    f"UPDATE {table} SET {data} = {p(1)}, {expires} = {p(2)} "
+                    f"WHERE {sid} = {p(3)} AND {expires} > {p(4)}"
+                ),
+                "exists": f"SELECT 1 FROM {table} WHERE {sid} = {p(1)} AND {expires} > {p(2)}",
                 "delete": f"DELETE FROM {table} WHERE {sid} = {p(1)}",
                 "purge": f"DELETE FROM {table} WHERE {expires} <= {p(1)}",
             }
@@ -93,6 +98,17 @@ class DatabaseStore:
         self._saves += 1
         if self._saves % self.purge_every == 0:
             await self.purge()
+
+    async def update(self, session_id: str, data: dict[str, Any], ttl: int) -> bool:
+        """Replace a row that still exists and has not expired; ``False`` when it is gone."""
+        await self._setup()
+        now = int(time.time())
+        payload = _json.dumps(data).decode("utf-8")
+        changed = await self.database.execute(self._sql["update"], [payload, now + ttl, session_id, now])
+        if changed > 0:
+            return True
+        # MySQL counts changed rows, not matched ones: an identical rewrite reports 0.
+        return await self.database.fetch_val(self._sql["exists"], [session_id, now]) is not None
 
     async def delete(self, session_id: str) -> None:
         await self._setup()

@@ -159,9 +159,17 @@ class SessionMiddleware:
                     MAX_COOKIE_SIZE,
                 )
         else:
-            if session.session_id is None:
-                session.session_id = secrets.token_urlsafe(32)
-            await store.save(session.session_id, session.to_dict(), self.max_age)
+            update = getattr(store, "update", None)
+            if session.session_id is None or update is None:
+                if session.session_id is None:
+                    session.session_id = secrets.token_urlsafe(32)
+                await store.save(session.session_id, session.to_dict(), self.max_age)
+            elif not await update(session.session_id, session.to_dict(), self.max_age):
+                # Deleted while this request ran (log-out or rotation elsewhere): writing it
+                # back would revive a session its owner ended. Drop the changes; leave the
+                # browser's cookie alone (it may already hold the rotated id).
+                logger.warning("session ended by another request while this one ran; its changes are dropped")
+                return None
             value = self.signer.sign(session.session_id.encode("ascii"))
         return self._cookie(value, secure, self.max_age)
 

@@ -64,6 +64,11 @@ class RedisStore:
     async def save(self, session_id: str, data: dict[str, Any], ttl: int) -> None:
         await self._redis().set(self.prefix + session_id, _json.dumps(data), ex=max(1, ttl))
 
+    async def update(self, session_id: str, data: dict[str, Any], ttl: int) -> bool:
+        """Replace an entry that still exists (``SET ... XX``); ``False`` when it is gone."""
+        done = await self._redis().set(self.prefix + session_id, _json.dumps(data), ex=max(1, ttl), xx=True)
+        return bool(done)
+
     async def delete(self, session_id: str) -> None:
         await self._redis().delete(self.prefix + session_id)
 

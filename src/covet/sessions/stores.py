@@ -18,6 +18,12 @@ class SessionStore(Protocol):
 
     ``load`` answers ``None`` for unknown or expired ids; ``save`` replaces the entry
     and (re)starts its time to live; ``delete`` is a no-op for unknown ids.
+
+    A store should also offer ``async update(session_id, data, ttl) -> bool``: like
+    ``save`` but only for an entry that still exists, answering ``False`` (and writing
+    nothing) when it was deleted or expired meanwhile. The middleware uses it to write
+    back a loaded session, so a request in flight during a log-out elsewhere cannot
+    bring the deleted session back; without it, it falls back to ``save``.
     """
 
     async def load(self, session_id: str) -> dict[str, Any] | None: ...
@@ -59,6 +65,13 @@ class MemoryStore:
         self._entries[session_id] = (time.monotonic() + ttl, _json.dumps(data))
         self._entries.move_to_end(session_id)
         self._prune()
+
+    async def update(self, session_id: str, data: dict[str, Any], ttl: int) -> bool:
+        entry = self._entries.get(session_id)
+        if entry is None or entry[0] <= time.monotonic():
+            return False
+        await self.save(session_id, data, ttl)
+        return True
 
     async def delete(self, session_id: str) -> None:
         self._entries.pop(session_id, None)

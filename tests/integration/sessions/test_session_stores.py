@@ -162,3 +162,40 @@ def test_redis_store_used_from_two_event_loops(redis_url: str, redis_prefix: str
 
     asyncio.run(save())  # client bound to the first loop, which is now closed
     assert asyncio.run(load_then_close()) == {"n": 1}
+
+
+async def test_store_update_never_revives_a_deleted_entry(store: Any) -> None:
+    """``update`` rewrites live entries only: a session deleted by a log-out while
+    another request ran must stay deleted when that request writes back."""
+    assert await store.update("never", {"a": 1}, 60) is False
+    assert await store.load("never") is None
+    await store.save("sid-u", {"a": 1}, 60)
+    assert await store.update("sid-u", {"a": 2}, 60) is True
+    assert await store.update("sid-u", {"a": 2}, 60) is True  # identical rewrite (MySQL: 0 rows changed)
+    assert await store.load("sid-u") == {"a": 2}
+    await store.delete("sid-u")
+    assert await store.update("sid-u", {"a": 3}, 60) is False
+    assert await store.load("sid-u") is None
+
+
+async def test_logout_during_a_slow_request_stays_logged_out(store: Any) -> None:
+    gate, started = asyncio.Event(), asyncio.Event()
+
+    async def slow(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            started.set()
+            await gate.wait()
+            scope["session"]["seen"] = 1
+        await app(scope, receive, send)
+
+    stack = SessionMiddleware(slow, secret_key=SECRET, store=store)
+    owner = AsyncTestClient(stack)
+    await owner.get("/login")
+    stolen = owner.cookies["session"]
+    in_flight = asyncio.ensure_future(AsyncTestClient(stack, cookies={"session": stolen}).get("/slow"))
+    await started.wait()
+    await owner.get("/logout")
+    gate.set()
+    await in_flight
+    replay = AsyncTestClient(stack, cookies={"session": stolen})
+    assert (await replay.get("/me")).json()["session"] == {}
