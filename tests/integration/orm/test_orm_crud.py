@@ -145,3 +145,13 @@ async def test_update_validates_values(db: Database) -> None:
     with pytest.raises(ValidationError):
         await Author.objects.filter(pk=a.pk).update(score="fast")
     assert (await Author.objects.get(pk=a.pk)).email == "v@x.io"
+
+
+async def test_insert_without_returning_uses_lastrowid(db: Database, backend_url: str) -> None:
+    if backend_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL always has RETURNING")
+    db.dialect.supports_returning = False  # MySQL 8 / MariaDB < 10.5 / SQLite < 3.35
+    first = await Author.objects.create(email="lr1@x.io")
+    second = await Author.objects.create(email="lr2@x.io")
+    assert isinstance(first.pk, int) and second.pk == first.pk + 1
+    assert (await Author.objects.get(pk=second.pk)).email == "lr2@x.io"
