@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.exceptions import ImproperlyConfigured
@@ -163,18 +163,34 @@ class SecurityHeadersMiddleware:
                 hsts += "; preload"
             self.https_headers.append((b"strict-transport-security", hsts.encode()))
 
+        # Lower-case names and their lengths, so scanning a response's headers for ones
+        # the handler set itself costs a length check per header in the common case.
+        self._names = frozenset(name for name, _ in self.https_headers)
+        self._lengths = frozenset(len(name) for name in self._names)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         extra = self.https_headers if scope.get("scheme") == "https" else self.headers
+        names = self._names
+        lengths = self._lengths
 
-        async def send_with_headers(message: Message) -> None:
+        # A plain function returning send's awaitable: no coroutine frame of its own per
+        # message (this wrapper runs twice per response).
+        def send_with_headers(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                headers: RawHeaders = list(message.get("headers", ()))
-                present = {key.lower() for key, _ in headers}
-                headers.extend(item for item in extra if item[0] not in present)
-                message = {**message, "headers": headers}
-            await send(message)
+                headers: RawHeaders = message.get("headers", ())
+                for key, _ in headers:
+                    if len(key) in lengths and key.lower() in names:
+                        # The handler set some of them itself: those are kept.
+                        present = {key.lower() for key, _ in headers}
+                        added = [item for item in extra if item[0] not in present]
+                        break
+                else:
+                    added = extra
+                message = dict(message)  # the app's message is never mutated
+                message["headers"] = [*headers, *added]
+            return send(message)
 
         await self.app(scope, receive, send_with_headers)
