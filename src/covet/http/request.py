@@ -216,7 +216,9 @@ class Request(HTTPConnection):
             if key == b"content-length":
                 if not value.isdigit():
                     raise HTTPException(400, "Invalid Content-Length header")
-                return int(value)
+                # Leading zeros are legal; a huge digit count would make int() raise.
+                digits = value.lstrip(b"0")
+                return int(digits or b"0") if len(digits) <= 30 else 10**30
         return None
 
     async def stream(self) -> AsyncIterator[bytes]:
