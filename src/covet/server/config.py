@@ -7,7 +7,7 @@ import logging
 import os
 import ssl
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from covet._types import ASGIApp
@@ -126,6 +126,7 @@ class Config:
     # supervision
     worker_restart_delay: float = 0.5
     app_dir: str | None = None
+    _httptools_found: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -170,6 +171,8 @@ class Config:
         """Whether the httptools parser is used (``auto`` picks it when installed)."""
         if self.http_parser == "python":
             return False
+        if self.http_parser == "auto" and self._httptools_found is not None:
+            return self._httptools_found  # resolved once: this runs per connection
         try:
             import httptools  # noqa: F401
         except ImportError:
@@ -177,8 +180,12 @@ class Config:
                 from covet.exceptions import MissingDependency
 
                 raise MissingDependency("httptools", "fast") from None
-            return False
-        return True
+            found = False
+        else:
+            found = True
+        if self.http_parser == "auto":
+            self._httptools_found = found
+        return found
 
     def configure_logging(self) -> None:
         """Set the ``covet.server`` log level (handlers are the application's business)."""

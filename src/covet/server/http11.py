@@ -250,8 +250,9 @@ class HTTPProtocol(asyncio.Protocol):
         if self.cycle is None:
             self._write_error(ParseError(408, "Request header timeout"))
         else:
-            self.transport.close()
-            self.closed = True
+            # A pipelined head is pending behind a response still being produced: the
+            # client is not slow, the application is. Give it a fresh window.
+            self._timer = self.loop.call_later(self.config.timeout_header, self._on_header_timeout)
 
     def _on_idle_check(self) -> None:
         # One long-lived timer per connection instead of one per request: it re-arms

@@ -24,6 +24,7 @@ class HttpToolsRequestParser:
         "_body_total",
         "_closed",
         "_error",
+        "_field_bytes",
         "_handler",
         "_head",
         "_head_bytes",
@@ -61,6 +62,7 @@ class HttpToolsRequestParser:
         self._headers: list[tuple[bytes, bytes]] = []
         self._head: RequestHead | None = None
         self._head_bytes = 0
+        self._field_bytes = 0
         self._body_total = 0
         self._in_head = False
         self._started_this_feed = False
@@ -134,6 +136,7 @@ class HttpToolsRequestParser:
         self._in_head = True
         self._started_this_feed = True
         self._head_bytes = 0
+        self._field_bytes = 0
         self._url = b""
         self._headers = []
         self._body_total = 0
@@ -148,8 +151,11 @@ class HttpToolsRequestParser:
             return  # a trailer field: validated by llhttp, then dropped
         headers = self._headers
         headers.append((name.lower(), value.strip(b" \t")))
+        self._field_bytes += len(name) + len(value) + 4
         if len(headers) > self._max_headers:
             self._fail(431, "Too many header fields")
+        if self._field_bytes > self._max_header_size:
+            self._fail(431, "Request header fields too large")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -157,9 +163,6 @@ class HttpToolsRequestParser:
         version = parser.get_http_version()
         if version not in ("1.1", "1.0"):
             self._fail(505, "HTTP version not supported")
-        size = sum(len(n) + len(v) + 4 for n, v in self._headers)
-        if size > self._max_header_size:
-            self._fail(431, "Request header fields too large")
         try:
             head = analyse_headers(
                 parser.get_method().decode("ascii"),

@@ -324,3 +324,22 @@ def test_big_upload_streams_with_flat_memory(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+
+
+def test_partial_pipelined_head_does_not_kill_slow_response(serve: Any, raw_client: Any) -> None:
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        import asyncio
+
+        if scope["path"] == "/slow":
+            await asyncio.sleep(0.8)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    with serve(slow, timeout_header=0.3) as (host, port):
+        client = raw_client(host, port)
+        client.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\n")
+        time.sleep(0.1)
+        client.send(b"Host: x\r\n")
+        assert client.read_response()[2] == b"/slow"
+        client.send(b"\r\n")
+        assert client.read_response()[2] == b"/next"
