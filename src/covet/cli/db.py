@@ -219,6 +219,8 @@ def _sqlmigrate(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     for stmt in statements:
         print(stmt if stmt.startswith("--") else stmt + ";")
+    if not statements:
+        print("-- no SQL")
     return 0
 
 

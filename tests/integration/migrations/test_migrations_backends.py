@@ -305,7 +305,12 @@ async def test_sqlmigrate_and_irreversible(db: Database, tmp_path: Path) -> None
     forwards = migrator.sql("0001_initial")
     assert any(stmt.startswith("CREATE TABLE") and f"mg_writer_{s}" in stmt for stmt in forwards)
     backwards = migrator.sql("0001_initial", backwards=True)
-    assert all(stmt.startswith("DROP TABLE") for stmt in backwards)
+    statements = [stmt for stmt in backwards if not stmt.startswith("--")]
+    if db.dialect.supports_transactional_ddl:
+        assert statements[0] in ("BEGIN", "BEGIN IMMEDIATE") and statements[-1] == "COMMIT"
+        statements = statements[1:-1]
+    assert statements and all(stmt.startswith("DROP TABLE") for stmt in statements)
+    assert "-- create table" in backwards[1] + backwards[0]
     (tmp_path / "migrations" / "0002_raw.py").write_text(
         'from covet.orm.migrations import RunSQL\n\ndependencies = ["0001_initial"]\n'
         'operations = [RunSQL("SELECT 1")]\n'

@@ -147,13 +147,23 @@ class Migrator:
         state = replay(migrations[:index])
         states = self._states(migrations[index], state)
         ops = list(enumerate(migrations[index].operations))
+        dialect = self.dialect
         out: list[str] = []
         for i, op in reversed(ops) if backwards else ops:
+            out.append(f"-- {'revert: ' if backwards else ''}{op.describe()}")
             if isinstance(op, RunPython):
-                out.append(f"-- {op.describe()}{' (backwards)' if backwards else ''}")
                 continue
             sql = op.backwards_sql if backwards else op.forwards_sql
-            out.extend(sql(self.dialect, states[i], states[i + 1]))
+            out.extend(sql(dialect, states[i], states[i + 1]))
+        if dialect.supports_transactional_ddl:
+            out = [*dialect.begin_sql(), *out, "COMMIT"]
+        if not dialect.supports_alter_column and any(op.rebuilds_table for _, op in ops):
+            out = [
+                "PRAGMA foreign_keys = OFF",
+                *out,
+                "PRAGMA foreign_key_check",
+                "PRAGMA foreign_keys = ON",
+            ]
         return out
 
     # -- applying ---------------------------------------------------------------------
