@@ -225,7 +225,7 @@ def test_graceful_shutdown_loses_no_in_flight_request(tmp_path: Path, free_port:
         httpx.get(f"http://127.0.0.1:{free_port}/", timeout=1)
 
 
-def test_workers_share_socket_and_dead_worker_is_replaced(tmp_path: Path, free_port: int) -> None:
+def test_workers_share_socket_dead_worker_replaced_and_sighup_restarts(tmp_path: Path, free_port: int) -> None:
     proc = _start(tmp_path, free_port, workers=2, worker_restart_delay=0.1)
     try:
         pids = set()
@@ -246,6 +246,17 @@ def test_workers_share_socket_and_dead_worker_is_replaced(tmp_path: Path, free_p
                 time.sleep(0.05)
         assert new_pids - pids, "no replacement worker served a request"
         assert victim not in new_pids
+        before_hup = pids | new_pids
+        proc.send_signal(signal.SIGHUP)  # rolling restart of every worker
+        deadline = time.monotonic() + 15
+        after_hup: set[int] = set()
+        while time.monotonic() < deadline and len(after_hup - before_hup) < 2:
+            try:
+                with httpx.Client() as client:
+                    after_hup.add(int(client.get(f"http://127.0.0.1:{free_port}/", timeout=1).text))
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert len(after_hup - before_hup) >= 2, (before_hup, after_hup)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:
