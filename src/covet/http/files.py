@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import itertools
 import mimetypes
@@ -204,9 +205,11 @@ class FileResponse(Response):
         if if_modified_since is not None:
             try:
                 since = email.utils.parsedate_to_datetime(if_modified_since.decode("latin-1"))
-            except (TypeError, ValueError, IndexError):
+                if since.tzinfo is None:  # "-0000": UTC, not the server's local time
+                    since = since.replace(tzinfo=datetime.timezone.utc)
+                return int(mtime) <= since.timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
                 return False
-            return int(mtime) <= since.timestamp()
         return False
 
     @staticmethod

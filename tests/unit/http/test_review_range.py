@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,34 @@ async def test_not_modified_keeps_set_cookie(asgi: Any, tmp_path: Path) -> None:
     sent = await asgi.run(response, asgi.scope(headers=[(b"if-none-match", etag)]))
     assert sent[0]["status"] == 304
     assert dict(sent[0]["headers"])[b"set-cookie"].startswith(b"seen=1")
+
+
+@pytest.mark.parametrize(
+    "value", ["1 Jan 99999999999 00:00:00 GMT", "Mon, 32 Jan 2020 00:00:00 GMT", "garbage", ""]
+)
+async def test_absurd_if_modified_since_is_ignored(asgi: Any, tmp_path: Path, value: str) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"0123456789")
+    scope = asgi.scope(headers=[(b"if-modified-since", value.encode())])
+    sent = await asgi.run(FileResponse(path), scope)
+    assert sent[0]["status"] == 200
+
+
+async def test_if_modified_since_minus_0000_is_utc(
+    asgi: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"0123456789")
+    os.utime(path, (1_000_000_000, 1_000_000_000))  # Sun, 09 Sep 2001 01:46:40 GMT
+    monkeypatch.setenv("TZ", "America/New_York")  # a local time 4 hours behind UTC
+    time.tzset()
+    try:
+        exact = asgi.scope(headers=[(b"if-modified-since", b"Sun, 09 Sep 2001 01:46:40 -0000")])
+        assert (await asgi.run(FileResponse(path), exact))[0]["status"] == 304
+        earlier = asgi.scope(headers=[(b"if-modified-since", b"Sun, 09 Sep 2001 00:46:40 -0000")])
+        assert (await asgi.run(FileResponse(path), earlier))[0]["status"] == 200
+    finally:
+        monkeypatch.undo()
+        time.tzset()
