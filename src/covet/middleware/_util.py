@@ -63,14 +63,19 @@ def split_tokens(value: bytes | str) -> list[str]:
 
 def add_vary(headers: RawHeaders, value: str) -> None:
     """Add ``value`` to the ``Vary`` header of a raw header list (no duplicates)."""
+    for key, _ in headers:  # common case first: no Vary yet (one length check per header)
+        if len(key) == 4 and key.lower() == b"vary":
+            break
+    else:
+        headers.append((b"vary", value.encode("latin-1")))
+        return
     for i, (key, existing) in enumerate(headers):
-        if key == b"vary" or (len(key) == 4 and key.lower() == b"vary"):
+        if len(key) == 4 and key.lower() == b"vary":
             tokens = split_tokens(existing)
             if "*" in tokens or value.lower() in (t.lower() for t in tokens):
                 return
             headers[i] = (key, (existing.decode("latin-1") + ", " + value).encode("latin-1"))
             return
-    headers.append((b"vary", value.encode("latin-1")))
 
 
 def json_error_response(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.exceptions import ImproperlyConfigured
@@ -21,6 +21,8 @@ __all__ = ("CORSMiddleware",)
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_ACAO = b"access-control-allow-origin"
+_CACHE_SIZE = 256
 
 
 class CORSMiddleware:
@@ -92,6 +94,8 @@ class CORSMiddleware:
             preflight.append((b"access-control-allow-credentials", b"true"))
         self.preflight_headers = preflight
         self.allowed_headers_value = ", ".join(sorted(self.allow_headers)).encode("latin-1")
+        # Raw Origin value -> the headers a simple request from it gets (allowed ones only).
+        self._allowed: dict[bytes, tuple[tuple[bytes, bytes], ...]] = {}
 
     def is_allowed_origin(self, origin: str) -> bool:
         """Whether requests from ``origin`` may receive CORS headers."""
@@ -104,7 +108,11 @@ class CORSMiddleware:
         if scope_type == "lifespan":
             await self.app(scope, receive, send)
             return
-        origin_raw = get_header(scope["headers"], b"origin")
+        origin_raw = None
+        for key, value in scope["headers"]:  # get_header(), inlined: this runs per request
+            if key == b"origin" or (len(key) == 6 and key.lower() == b"origin"):
+                origin_raw = value
+                break
         if scope_type == "websocket":
             if origin_raw is None or self.is_allowed_origin(origin_raw.decode("latin-1")):
                 await self.app(scope, receive, send)
@@ -113,19 +121,22 @@ class CORSMiddleware:
             return
         if origin_raw is None:
             # The answer depends on Origin, so caches must key on it (unless it is "*").
-            await self.app(scope, receive, send if self.send_wildcard else self._vary_send(send))
+            await self.app(scope, receive, send if self.send_wildcard else _vary_send(send))
             return
-        origin = origin_raw.decode("latin-1")
         if scope["method"] == "OPTIONS":
             request_method = get_header(scope["headers"], b"access-control-request-method")
             if request_method is not None:
-                await self.preflight(scope, send, origin, request_method)
+                await self.preflight(scope, send, origin_raw.decode("latin-1"), request_method)
                 return
-        if not self.is_allowed_origin(origin):
-            await self.app(scope, receive, send if self.send_wildcard else self._vary_send(send))
-            return
-        await self.app(scope, receive, self._simple_send(send, origin))
-
+        added = self._allowed.get(origin_raw)
+        if added is None:
+            if not self.is_allowed_origin(origin_raw.decode("latin-1")):
+                await self.app(scope, receive, send if self.send_wildcard else _vary_send(send))
+                return
+            added = (*self._origin_headers(origin_raw.decode("latin-1")), *self.simple_headers)
+            if len(self._allowed) < _CACHE_SIZE:  # origins are client-chosen: bounded
+                self._allowed[origin_raw] = added
+        await self.app(scope, receive, self._simple_send(send, added))
     async def preflight(self, scope: Scope, send: Send, origin: str, request_method: bytes) -> None:
         """Answer a preflight: 200 with the CORS headers, or 400 with none."""
         if not self.is_allowed_origin(origin):
@@ -160,28 +171,34 @@ class CORSMiddleware:
             return [(b"access-control-allow-origin", b"*")]
         return [(b"access-control-allow-origin", origin.encode("latin-1"))]
 
-    def _simple_send(self, send: Send, origin: str) -> Send:
-        async def send_with_cors(message: Message) -> None:
+    def _simple_send(self, send: Send, added: tuple[tuple[bytes, bytes], ...]) -> Send:
+        vary = not self.send_wildcard
+
+        # A plain function returning send's awaitable: no coroutine frame of its own.
+        def send_with_cors(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 headers: RawHeaders = list(message.get("headers", ()))
-                # A handler that set its own CORS headers keeps them.
-                if get_header(headers, b"access-control-allow-origin") is None:
-                    headers.extend(self._origin_headers(origin))
-                    headers.extend(self.simple_headers)
-                if not self.send_wildcard:
+                for key, _ in headers:
+                    if key == _ACAO or (len(key) == 27 and key.lower() == _ACAO):
+                        break  # a handler that set its own CORS headers keeps them
+                else:
+                    headers.extend(added)
+                if vary:
                     add_vary(headers, "Origin")
-                message = {**message, "headers": headers}
-            await send(message)
+                message = dict(message)  # the app's message is never mutated
+                message["headers"] = headers
+            return send(message)
 
         return send_with_cors
 
-    @staticmethod
-    def _vary_send(send: Send) -> Send:
-        async def send_with_vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: RawHeaders = list(message.get("headers", ()))
-                add_vary(headers, "Origin")
-                message = {**message, "headers": headers}
-            await send(message)
 
-        return send_with_vary
+def _vary_send(send: Send) -> Send:
+    def send_with_vary(message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            headers: RawHeaders = list(message.get("headers", ()))
+            add_vary(headers, "Origin")
+            message = dict(message)
+            message["headers"] = headers
+        return send(message)
+
+    return send_with_vary
