@@ -6,7 +6,8 @@ cache (no ``no-store``, ``private`` or ``no-cache``; freshness from ``s-maxage``
 and no larger than ``max_body_size``. Requests carrying ``Cookie`` or ``Authorization``
 only get (and only create) entries for responses marked ``public`` or ``s-maxage``, so a
 personalised page is never served to someone else. The key is the scheme, host, path and
-query plus the values of the request headers the response's ``Vary`` names. Requests
+query, the proxy forwarding headers (``Forwarded``, ``X-Forwarded-Host/-Proto/-Prefix``),
+plus the values of the request headers the response's ``Vary`` names. Requests
 with ``Cache-Control: no-cache`` (or ``max-age=0``, ``Pragma: no-cache``) skip the lookup;
 ``no-store`` also skips storing. HEAD is answered from the GET entry.
 
@@ -41,6 +42,14 @@ _NOT_MODIFIED_KEEP = frozenset(
     {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary",
      b"last-modified", b"age", b"x-cache", b"set-cookie"}
 )  # fmt: skip
+
+
+_FORWARDING_HEADERS = (
+    b"forwarded",
+    b"x-forwarded-host",
+    b"x-forwarded-proto",
+    b"x-forwarded-prefix",
+)
 
 
 def parse_cache_control(value: str) -> dict[str, str | None]:
@@ -105,7 +114,13 @@ class CacheMiddleware:
         if root and not path.startswith(root):  # servers may or may not include root_path
             path = root + path
         query = scope.get("query_string", b"").decode("latin-1")
-        raw = "\n".join((scope.get("scheme", "http"), host, path, query))
+        # Headers a proxy-headers middleware *inside* this one turns into the host and
+        # scheme the app sees: left out of the key, one client's forged value would be
+        # served to everyone (unkeyed-header cache poisoning).
+        forwarded = "\n".join(
+            headers.get(name, b"").decode("latin-1") for name in _FORWARDING_HEADERS
+        )
+        raw = "\n".join((scope.get("scheme", "http"), host, forwarded, path, query))
         return self.key_prefix + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
     @staticmethod

@@ -75,3 +75,22 @@ async def test_pathsend_response_start_is_forwarded_first_and_not_stored() -> No
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
     assert (b"x-cache", b"MISS") in sent[0]["headers"]  # type: ignore[operator]
     assert len(cache) == 0
+
+
+async def _reflect_forwarded_host(scope: Scope, receive: Receive, send: Send) -> None:
+    """Like an app behind an inner ProxyHeadersMiddleware: links built from X-Forwarded-Host."""
+    headers = dict(scope["headers"])
+    host = headers.get(b"x-forwarded-host") or headers.get(b"host", b"")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"<a href='https://" + host + b"/login'>"})
+
+
+async def test_forged_forwarding_headers_cannot_poison_other_clients() -> None:
+    async with _client(CacheMiddleware(_reflect_forwarded_host, cache=MemoryCache())) as c:
+        poisoned = await c.get("/", headers={"x-forwarded-host": "evil.example"})
+        assert b"evil.example" in poisoned.content
+        victim = await c.get("/")
+        assert b"evil.example" not in victim.content
+        assert victim.headers["x-cache"] == "MISS"
+        again = await c.get("/")
+        assert again.headers["x-cache"] == "HIT"
