@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from sess_helpers import SECRET
+from test_csrf import app
 
 from covet import Covet
 from covet._types import Receive, Scope, Send
 from covet.csrf import CSRFMiddleware, csrf_exempt, get_csrf_token
 from covet.sessions import MemoryStore, SessionMiddleware, rotate
+from covet.sessions.signing import b64encode
 from covet.testing import TestClient
 
 
@@ -103,3 +106,68 @@ def test_logout_rotation_drops_the_token_and_the_session() -> None:
     assert r.json()["session"] == {}
     assert len(store) == 0
     assert "session" not in c.cookies
+
+
+def _multipart(parts: list[tuple[str, bytes]], boundary: str = "XyZ") -> bytes:
+    out = b""
+    for name, value in parts:
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+async def _post_chunked(mw: CSRFMiddleware, body: bytes, chunk: int, cookie: str) -> tuple[int, bytes]:
+    """Send ``body`` in ``chunk``-byte messages; the status and the body the app read."""
+    chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)]
+    position = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal position
+        position += 1
+        if position > len(chunks):
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": chunks[position - 1], "more_body": True}
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": "/submit", "scheme": "http", "query_string": b"",
+        "headers": [(b"content-type", b"multipart/form-data; boundary=XyZ"), (b"cookie", f"csrftoken={cookie}".encode())],
+    }
+    await mw(scope, receive, send)  # type: ignore[arg-type]
+    start = sent[0]
+    body_read = b"".join(m.get("body", b"") for m in sent[1:])  # type: ignore[misc]
+    return int(start["status"]), body_read  # type: ignore[call-overload]
+
+
+def _token_pair(mw: CSRFMiddleware) -> tuple[str, str]:
+    raw = bytes(range(32))
+    return mw.signer.sign(raw), b64encode(raw)
+
+
+async def test_multipart_scan_is_linear_in_small_chunks() -> None:
+    """1 MB of multipart in 512-byte messages was rescanned from the start on every
+    message (quadratic: ~0.7 s of CPU per request, before any token check)."""
+    mw = CSRFMiddleware(app, secret_key=SECRET)
+    cookie, _ = _token_pair(mw)
+    body = _multipart([("upload", b"a" * (1024 * 1024 - 100))])
+    started = time.process_time()
+    status, _ = await _post_chunked(mw, body, 512, cookie)
+    spent = time.process_time() - started
+    assert status == 403
+    assert spent < 0.2, f"{spent:.3f}s of CPU for one 1 MB form"
+
+
+async def test_multipart_token_found_whatever_the_chunking() -> None:
+    mw = CSRFMiddleware(app, secret_key=SECRET)
+    cookie, token = _token_pair(mw)
+    parts = [(f"f{i}", b"v" * i) for i in range(30)] + [("csrf_token", token.encode()), ("after", b"x")]
+    body = _multipart(parts)
+    for chunk in (1, 2, 3, 7, 64, len(body)):
+        status, echoed = await _post_chunked(mw, body, chunk, cookie)
+        assert status == 200, chunk
+        assert json.loads(echoed)["body"] == body.decode("latin-1"), chunk
+    wrong = _multipart([("csrf_token", b"A" * 43)])
+    assert (await _post_chunked(mw, wrong, 5, cookie))[0] == 403
