@@ -24,6 +24,9 @@ __all__ = ("RequestResponseCycle",)
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _LAST_CHUNK = b"0\r\n\r\n"
+_SPECIAL_FIELDS = frozenset(
+    (b"content-length", b"connection", b"transfer-encoding", b"date", b"server")
+)
 
 
 class RequestResponseCycle:
@@ -280,6 +283,9 @@ class RequestResponseCycle:
         add_server = True
         for name, value in self._pending_headers:
             lname = name.lower()
+            if lname not in _SPECIAL_FIELDS:
+                append(name + b": " + value + b"\r\n")
+                continue
             if lname == b"content-length":
                 self._expected_length = int(value)
                 has_length = True

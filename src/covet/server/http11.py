@@ -271,7 +271,9 @@ class HTTPProtocol(asyncio.Protocol):
     def _arm_keep_alive(self) -> None:
         self._idle_since = self.loop.time()
         if self._idle_handle is None:
-            self._idle_handle = self.loop.call_later(self.config.timeout_keep_alive, self._on_idle_check)
+            self._idle_handle = self.loop.call_later(
+                self.config.timeout_keep_alive, self._on_idle_check
+            )
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

@@ -73,6 +73,9 @@ _HEADER_VALUE_BAD = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})((?:[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*)?)")
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 
+_FRAMING_FIELDS = frozenset(
+    (b"content-length", b"transfer-encoding", b"host", b"connection", b"expect", b"upgrade")
+)
 _MAX_CHUNK_LINE = 4096
 _MAX_LEADING_CRLF = 8
 
@@ -167,6 +170,8 @@ def analyse_headers(
     expect = False
     hosts = 0
     for name, value in headers:
+        if name not in _FRAMING_FIELDS:
+            continue
         if name == b"content-length":
             if content_length is not None:
                 raise ParseError(400, "Repeated Content-Length header")
