@@ -30,7 +30,7 @@ from covet.orm.migrations import (
     load_migrations,
     replay,
 )
-from covet.orm.migrations.operations import render_value
+from covet.orm.migrations.serializer import render_value
 from covet.orm.migrations.writer import migration_name, render_migration
 
 

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import enum
-import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from covet.db.dialects.adapters import (
+    Converter,
+    enum_value,
+    json_dumps,
+    json_loads,
+    to_bool,
+    to_bytes,
+    to_decimal,
+    to_float,
+    to_utc_aware,
+    uuid_from,
+)
 from covet.db.dialects.schema import (
     ON_DELETE_ACTIONS,
     ColumnSpec,
@@ -26,82 +36,12 @@ from covet.db.exceptions import NotSupportedError
 
 __all__ = ("Converter", "Dialect")
 
-Converter = Callable[[Any], Any]
-
-UTC = dt.timezone.utc
-
 ISOLATION_LEVELS = {
     "read_uncommitted": "READ UNCOMMITTED",
     "read_committed": "READ COMMITTED",
     "repeatable_read": "REPEATABLE READ",
     "serializable": "SERIALIZABLE",
 }
-
-
-def _to_utc_aware(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _to_utc_naive(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _enum_value(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _json_dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _json_loads(value: Any) -> Any:
-    if isinstance(value, (str, bytes, bytearray)):
-        return json.loads(value)
-    return value
-
-
-def _uuid_from(value: Any) -> uuid.UUID:
-    if type(value) is uuid.UUID:
-        return value
-    if isinstance(value, uuid.UUID):  # asyncpg's own UUID subclass
-        return uuid.UUID(bytes=value.bytes)
-    if isinstance(value, (bytes, bytearray)) and len(value) == 16:
-        return uuid.UUID(bytes=bytes(value))
-    if isinstance(value, (bytes, bytearray)):
-        return uuid.UUID(value.decode("ascii"))
-    return uuid.UUID(str(value))
-
-
-def _uuid_to_str(value: Any) -> str:
-    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-
-
-def _bool_to_int(value: Any) -> int:
-    return 1 if value else 0
-
-
-def _to_bool(value: Any) -> bool:
-    return bool(value)
-
-
-def _to_decimal(value: Any) -> decimal.Decimal:
-    if isinstance(value, decimal.Decimal):
-        return value
-    if isinstance(value, float):
-        return decimal.Decimal(repr(value))
-    return decimal.Decimal(str(value))
-
-
-def _to_float(value: Any) -> float:
-    return float(value)
-
-
-def _to_bytes(value: Any) -> bytes:
-    return bytes(value)
 
 
 class Dialect:
@@ -283,12 +223,12 @@ class Dialect:
                 "str": None,
                 "text": None,
                 "float": None,
-                "enum": _enum_value,
+                "enum": enum_value,
                 "bytes": None,
-                "json": _json_dumps,
+                "json": json_dumps,
                 "bool": None,
                 "decimal": None,
-                "datetime": _to_utc_aware,
+                "datetime": to_utc_aware,
                 "date": None,
                 "time": None,
                 "uuid": None,
@@ -302,15 +242,15 @@ class Dialect:
                 "str": None,
                 "text": None,
                 "enum": None,
-                "float": _to_float,
-                "bytes": _to_bytes,
-                "json": _json_loads,
-                "bool": _to_bool,
-                "decimal": _to_decimal,
-                "datetime": _to_utc_aware,
+                "float": to_float,
+                "bytes": to_bytes,
+                "json": json_loads,
+                "bool": to_bool,
+                "decimal": to_decimal,
+                "datetime": to_utc_aware,
                 "date": None,
                 "time": None,
-                "uuid": _uuid_from,
+                "uuid": uuid_from,
             }
         )
 

@@ -16,15 +16,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from covet.db.dialects.base import (
-    Dialect,
-    _bool_to_int,
-    _json_dumps,
-    _to_bool,
-    _to_utc_aware,
-    _to_utc_naive,
-    _uuid_to_str,
+from covet.db.dialects.adapters import (
+    bool_to_int,
+    json_dumps,
+    to_bool,
+    to_utc_aware,
+    to_utc_naive,
+    uuid_to_str,
 )
+from covet.db.dialects.base import Dialect
 from covet.db.dialects.schema import ColumnSpec, ForeignKeySpec, IndexSpec, constraint_name
 from covet.db.exceptions import NotSupportedError
 
@@ -35,14 +35,14 @@ def _datetime_to_db(value: Any) -> dt.datetime:
     if not isinstance(value, dt.datetime):
         if isinstance(value, dt.date):
             return dt.datetime(value.year, value.month, value.day)
-        return _to_utc_naive(dt.datetime.fromisoformat(str(value)))
-    return _to_utc_naive(value)
+        return to_utc_naive(dt.datetime.fromisoformat(str(value)))
+    return to_utc_naive(value)
 
 
 def _datetime_from_db(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
-        return _to_utc_aware(value)
-    return _to_utc_aware(dt.datetime.fromisoformat(str(value)))
+        return to_utc_aware(value)
+    return to_utc_aware(dt.datetime.fromisoformat(str(value)))
 
 
 def _time_from_db(value: Any) -> dt.time:
@@ -140,14 +140,14 @@ class MySQLDialect(Dialect):
         super()._build_converters()
         self._to_db.update(
             {
-                "bool": _bool_to_int,
-                "uuid": _uuid_to_str,
-                "json": _json_dumps,
+                "bool": bool_to_int,
+                "uuid": uuid_to_str,
+                "json": json_dumps,
                 "datetime": _datetime_to_db,
             }
         )
         self._from_db.update(
-            {"bool": _to_bool, "datetime": _datetime_from_db, "time": _time_from_db}
+            {"bool": to_bool, "datetime": _datetime_from_db, "time": _time_from_db}
         )
 
     def _string_literal(self, value: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from covet.db.dialects.base import Dialect, _to_decimal, _uuid_from
+from covet.db.dialects.adapters import to_decimal, uuid_from
+from covet.db.dialects.base import Dialect
 from covet.db.dialects.schema import ColumnSpec, IndexSpec
 
 __all__ = ("PostgreSQLDialect",)
@@ -86,7 +87,7 @@ class PostgreSQLDialect(Dialect):
 
     def _build_converters(self) -> None:
         super()._build_converters()
-        self._to_db.update({"decimal": _to_decimal, "uuid": _uuid_from})
+        self._to_db.update({"decimal": to_decimal, "uuid": uuid_from})
 
     def _string_literal(self, value: str) -> str:
         if "\x00" in value:

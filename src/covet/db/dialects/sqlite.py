@@ -21,13 +21,13 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from covet.db.dialects.base import (
-    Dialect,
-    _bool_to_int,
-    _json_dumps,
-    _to_bool,
-    _uuid_to_str,
+from covet.db.dialects.adapters import (
+    bool_to_int,
+    json_dumps,
+    to_bool,
+    uuid_to_str,
 )
+from covet.db.dialects.base import Dialect
 from covet.db.dialects.schema import ON_DELETE_ACTIONS, ColumnSpec, IndexSpec
 from covet.db.exceptions import NotSupportedError
 
@@ -152,9 +152,9 @@ class SQLiteDialect(Dialect):
         super()._build_converters()
         self._to_db.update(
             {
-                "bool": _bool_to_int,
-                "uuid": _uuid_to_str,
-                "json": _json_dumps,
+                "bool": bool_to_int,
+                "uuid": uuid_to_str,
+                "json": json_dumps,
                 "decimal": _decimal_to_text,
                 "datetime": _datetime_to_text,
                 "date": _date_to_text,
@@ -163,7 +163,7 @@ class SQLiteDialect(Dialect):
         )
         self._from_db.update(
             {
-                "bool": _to_bool,
+                "bool": to_bool,
                 "decimal": _text_to_decimal,
                 "datetime": _text_to_datetime,
                 "date": _text_to_date,

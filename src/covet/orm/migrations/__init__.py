@@ -24,9 +24,8 @@ from covet.orm.migrations.operations import (
     RemoveUnique,
     RenameColumn,
     RenameTable,
-    RunPython,
-    RunSQL,
 )
+from covet.orm.migrations.special import RunPython, RunSQL
 from covet.orm.migrations.state import MigrationError, ProjectState, TableState, collect_models
 
 __all__ = (

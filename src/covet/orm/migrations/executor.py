@@ -27,7 +27,7 @@ from covet.db.dialects import Dialect
 from covet.db.dialects.schema import ColumnSpec
 from covet.orm.migrations.autodetector import detect_changes
 from covet.orm.migrations.loader import Migration, load_migrations, replay
-from covet.orm.migrations.operations import RunPython
+from covet.orm.migrations.special import RunPython
 from covet.orm.migrations.state import MigrationError, ProjectState
 from covet.orm.migrations.writer import write_migration
 

@@ -1,4 +1,4 @@
-"""Migration operations.
+"""Schema migration operations (``special.py`` holds RunSQL and RunPython).
 
 Each operation changes the state (``state_forwards``, pure) and gives the SQL that
 applies it or reverts it on a dialect (``forwards_sql`` / ``backwards_sql``, computed
@@ -9,17 +9,11 @@ the Python that the migration writer puts in a file.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import enum
-import inspect
-import math
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from covet.db.dialects import Dialect
-from covet.db.dialects.schema import NO_DEFAULT, ColumnSpec, ForeignKeySpec, IndexSpec
+from covet.db.dialects.schema import ColumnSpec, ForeignKeySpec, IndexSpec
+from covet.orm.migrations.serializer import render_column, render_index, render_value
 from covet.orm.migrations.state import MigrationError, ProjectState, TableState
 
 __all__ = (
@@ -35,9 +29,6 @@ __all__ = (
     "RemoveUnique",
     "RenameColumn",
     "RenameTable",
-    "RunPython",
-    "RunSQL",
-    "render_value",
 )
 
 
@@ -75,83 +66,6 @@ class Operation:
         return type(self) is type(other) and self.__dict__ == other.__dict__
 
     __hash__ = None  # type: ignore[assignment]
-
-
-# -- rendering values as Python source ------------------------------------------------
-
-
-def render_value(value: Any) -> str:
-    """Python source for a default or spec value (literals, dates, decimals, uuids, enums)."""
-    if value is NO_DEFAULT:
-        return "NO_DEFAULT"
-    if isinstance(value, enum.Enum):
-        return render_value(value.value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"float({str(value)!r})"
-    if value is None or isinstance(value, (bool, int, float, str, bytes)):
-        return repr(value)
-    if isinstance(value, decimal.Decimal):
-        return f"decimal.Decimal({str(value)!r})"
-    if isinstance(value, dt.datetime):
-        return f"datetime.datetime.fromisoformat({value.isoformat()!r})"
-    if isinstance(value, dt.date):
-        return f"datetime.date.fromisoformat({value.isoformat()!r})"
-    if isinstance(value, dt.time):
-        return f"datetime.time.fromisoformat({value.isoformat()!r})"
-    if isinstance(value, uuid.UUID):
-        return f"uuid.UUID({str(value)!r})"
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(render_value(v) for v in value)
-        return (
-            f"[{inner}]"
-            if isinstance(value, list)
-            else f"({inner}{',' if len(value) == 1 else ''})"
-        )
-    if isinstance(value, dict):
-        return (
-            "{" + ", ".join(f"{render_value(k)}: {render_value(v)}" for k, v in value.items()) + "}"
-        )
-    raise MigrationError(f"cannot write {value!r} ({type(value).__name__}) into a migration file")
-
-
-_COLUMN_DEFAULTS = {
-    f: ColumnSpec.__dataclass_fields__[f].default for f in ColumnSpec.__dataclass_fields__
-}
-
-
-def render_column(spec: ColumnSpec) -> str:
-    args = [repr(spec.name), repr(spec.kind)]
-    for name in (
-        "primary_key",
-        "auto_increment",
-        "nullable",
-        "unique",
-        "default",
-        "max_length",
-        "max_digits",
-        "decimal_places",
-        "big",
-    ):
-        value = getattr(spec, name)
-        default = _COLUMN_DEFAULTS[name]
-        if value is default or (type(value) is type(default) and value == default):
-            continue
-        args.append(f"{name}={render_value(value)}")
-    if spec.references is not None:
-        args.append(f"references={render_fk(spec.references)}")
-    return f"ColumnSpec({', '.join(args)})"
-
-
-def render_fk(ref: ForeignKeySpec) -> str:
-    args = [repr(ref.table), repr(ref.column), f"on_delete={ref.on_delete!r}"]
-    if ref.on_update is not None:
-        args.append(f"on_update={ref.on_update!r}")
-    return f"ForeignKeySpec({', '.join(args)})"
-
-
-def render_index(index: IndexSpec) -> str:
-    unique = ", unique=True" if index.unique else ""
-    return f"IndexSpec({index.table!r}, {render_value(tuple(index.columns))}{unique}, name={index.name!r})"
 
 
 # -- tables ---------------------------------------------------------------------------
@@ -566,84 +480,3 @@ class RemoveUnique(Operation):
 
     def source(self) -> str:
         return f"RemoveUnique({self.table!r}, {render_value(self.columns)})"
-
-
-# -- escape hatches -------------------------------------------------------------------
-
-
-class RunSQL(Operation):
-    """Raw SQL (a statement or a list); irreversible without ``backwards``."""
-
-    def __init__(
-        self, forwards: str | Sequence[str], backwards: str | Sequence[str] | None = None
-    ) -> None:
-        self.forwards = [forwards] if isinstance(forwards, str) else list(forwards)
-        self.backwards = (
-            None
-            if backwards is None
-            else ([backwards] if isinstance(backwards, str) else list(backwards))
-        )
-        self.reversible = self.backwards is not None
-
-    def state_forwards(self, state: ProjectState) -> None:
-        return None  # raw SQL is opaque to the state
-
-    def forwards_sql(
-        self, dialect: Dialect, before: ProjectState, after: ProjectState
-    ) -> list[str]:
-        return list(self.forwards)
-
-    def backwards_sql(
-        self, dialect: Dialect, before: ProjectState, after: ProjectState
-    ) -> list[str]:
-        if self.backwards is None:
-            raise MigrationError("RunSQL has no backwards SQL: this migration cannot be reverted")
-        return list(self.backwards)
-
-    def describe(self) -> str:
-        return "raw SQL"
-
-    def source(self) -> str:
-        return f"RunSQL({render_value(self.forwards)}, {render_value(self.backwards)})"
-
-
-DataFunction = Callable[[Any], Awaitable[None] | None]
-
-
-class RunPython(Operation):
-    """Call ``forwards(db)`` (sync or async) — data migrations; ``backwards`` to revert."""
-
-    def __init__(self, forwards: DataFunction, backwards: DataFunction | None = None) -> None:
-        self.forwards = forwards
-        self.backwards = backwards
-        self.reversible = backwards is not None
-
-    def state_forwards(self, state: ProjectState) -> None:
-        return None
-
-    def forwards_sql(
-        self, dialect: Dialect, before: ProjectState, after: ProjectState
-    ) -> list[str]:
-        return []
-
-    def backwards_sql(
-        self, dialect: Dialect, before: ProjectState, after: ProjectState
-    ) -> list[str]:
-        return []
-
-    async def run(self, db: Any, *, backwards: bool = False) -> None:
-        fn = self.backwards if backwards else self.forwards
-        if fn is None:
-            raise MigrationError(
-                "RunPython has no backwards function: this migration cannot be reverted"
-            )
-        result = fn(db)
-        if inspect.isawaitable(result):
-            await result
-
-    def describe(self) -> str:
-        return f"run Python {getattr(self.forwards, '__name__', 'function')}"
-
-    def source(self) -> str:
-        back = getattr(self.backwards, "__name__", None)
-        return f"RunPython({self.forwards.__name__}, {back})"
