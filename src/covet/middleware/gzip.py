@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any
 
 from covet._types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +24,7 @@ DEFAULT_CONTENT_TYPES = (
     "image/svg+xml",
 )
 _SKIP_STATUS = frozenset({204, 206, 304})
+_VARY = (b"vary", b"Accept-Encoding")
 
 
 def parse_accept_encoding(value: str) -> dict[str, float]:
@@ -140,6 +141,18 @@ class GZipMiddleware:
         await self.app(scope, receive, responder.send)
 
 
+class _Done:
+    """An awaitable that is already finished (``await`` returns at once, no coroutine)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return iter(())
+
+
+_DONE = _Done()
+
+
 class _Responder:
     __slots__ = ("compress", "encoding", "finish", "mw", "passthrough", "send_raw", "start")
 
@@ -152,33 +165,63 @@ class _Responder:
         self.compress: Callable[[bytes], bytes] | None = None
         self.finish: Callable[[], bytes] | None = None
 
-    async def send(self, message: Message) -> None:
+    # ``send`` is a plain method returning an awaitable: the messages that go through
+    # unchanged (every one of a response that is not compressed) cost no coroutine here.
+    def send(self, message: Message) -> Awaitable[None]:
         kind = message["type"]
         if kind == "http.response.start":
-            headers: RawHeaders = list(message.get("headers", ()))
-            compressible = self.mw.compressible(get_header(headers, b"content-type"))
-            if compressible:
-                add_vary(headers, "Accept-Encoding")
-            message = {**message, "headers": headers}
-            status = message["status"]
-            length = get_header(headers, b"content-length")
-            if (
-                self.encoding is None
-                or not compressible
-                or status in _SKIP_STATUS
-                or status < 200
-                or (length is not None and length.isdigit() and int(length) < self.mw.minimum_size)
-                or get_header(headers, b"content-encoding") is not None
-                or b"no-transform" in (get_header(headers, b"cache-control") or b"").lower()
-            ):
-                self.passthrough = True
-                await self.send_raw(message)
-            else:
-                self.start = message  # held until the first body chunk decides
-            return
+            return self._start(message)
         if kind != "http.response.body" or self.passthrough:
-            await self.send_raw(message)
-            return
+            return self.send_raw(message)
+        return self._body(message)
+
+    def _start(self, message: Message) -> Awaitable[None]:
+        headers: RawHeaders = list(message.get("headers", ()))
+        # One pass for the five headers the decision reads (first of each, any case);
+        # names of other lengths cost one comparison.
+        content_type = length = coding = cache_control = None
+        has_vary = False
+        for key, value in headers:
+            size = len(key)
+            if size == 12:
+                if content_type is None and (key == b"content-type" or key.lower() == b"content-type"):
+                    content_type = value
+            elif size == 14:
+                if length is None and (key == b"content-length" or key.lower() == b"content-length"):
+                    length = value
+            elif size == 16:
+                if coding is None and (key == b"content-encoding" or key.lower() == b"content-encoding"):
+                    coding = value
+            elif size == 13:
+                if cache_control is None and (key == b"cache-control" or key.lower() == b"cache-control"):
+                    cache_control = value
+            elif size == 4 and (key == b"vary" or key.lower() == b"vary"):
+                has_vary = True
+        mw = self.mw
+        compressible = mw.compressible(content_type)
+        if compressible:
+            if has_vary:
+                add_vary(headers, "Accept-Encoding")
+            else:
+                headers.append(_VARY)
+        message = dict(message)  # the app's message is never mutated
+        message["headers"] = headers
+        status = message["status"]
+        if (
+            self.encoding is None
+            or not compressible
+            or status in _SKIP_STATUS
+            or status < 200
+            or (length is not None and length.isdigit() and int(length) < mw.minimum_size)
+            or coding is not None
+            or (cache_control is not None and b"no-transform" in cache_control.lower())
+        ):
+            self.passthrough = True
+            return self.send_raw(message)
+        self.start = message  # held until the first body chunk decides
+        return _DONE
+
+    async def _body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")
         more = message.get("more_body", False)
         if self.compress is None:
