@@ -70,11 +70,19 @@ def _evaluate(annotation: Any, cls_ns: dict[str, Any], module: str) -> Any:
 
 
 def get_model(name: str, near: type[Model] | None = None) -> type[Model]:
-    """The model class called ``name`` (``near`` disambiguates by module)."""
-    found = registry.get(name, [])
-    if near is not None and len(found) > 1:
-        same = [m for m in found if m.__module__ == near.__module__]
-        found = same or found
+    """The model a relation names.
+
+    ``"module.path.Model"`` names a model exactly; a bare ``"Model"`` (or a forward
+    reference) means the model of that name in the module of ``near`` (the declaring
+    model). Models from other modules are referenced by the class (import it) or by
+    the dotted path.
+    """
+    module, _, cls_name = name.rpartition(".")
+    found = registry.get(cls_name, [])
+    if module:
+        found = [m for m in found if m.__module__ == module]
+    elif near is not None:
+        found = [m for m in found if m.__module__ == near.__module__]
     if not found:
         raise LookupError(f"no model named {name!r}")
     return found[-1]

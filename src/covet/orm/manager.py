@@ -58,6 +58,8 @@ class Manager(Generic[M]):
         self.model = None  # type: ignore[assignment]
 
     def get_queryset(self) -> QuerySet[M]:
+        if self.model._meta.pending:
+            self.model._meta.check_ready()
         return QuerySet(self.model)
 
     def all(self) -> QuerySet[M]:
@@ -81,6 +83,8 @@ class Manager(Generic[M]):
         ((key, value),) = kwargs.items()
         model = self.model
         meta = model._meta
+        if meta.pending:
+            meta.check_ready()
         if key not in ("pk", meta.pk.name) or value is None or hasattr(value, "resolve"):
             return await self.get_queryset().get(**kwargs)
         db = db_for(model)

@@ -105,6 +105,21 @@ class Options:
         """True once every relation target is resolved."""
         return not self.pending
 
+    def check_ready(self) -> None:
+        """Raise ImproperlyConfigured while a relation names a model not defined yet."""
+        if self.pending:
+            from covet.exceptions import ImproperlyConfigured
+
+            names = ", ".join(
+                f"{f.name} -> {getattr(f.relation.target, 'name', f.relation.target)!r}"
+                for f in self.pending
+                if f.relation is not None
+            )
+            raise ImproperlyConfigured(
+                f"{self.name} has relations to models that are not defined: {names} "
+                "(define them in the same module, import the class, or use 'module.Model')"
+            )
+
     # -- derived schema ----------------------------------------------------------------
     @property
     def columns(self) -> list[str]:

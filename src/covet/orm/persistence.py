@@ -85,6 +85,7 @@ async def save_instance(
 ) -> None:
     model = type(obj)
     meta = model._meta
+    meta.check_ready()
     db = db_for(model)
     if not obj.__dict__.get("_persisted") and update_fields is None:
         await insert_instance(obj, db, validate=validate)

@@ -157,3 +157,26 @@ def test_stale_relation_cache_and_queryset_truth() -> None:
     assert e.account is None
     with pytest.raises(TypeError, match="exists"):
         bool(Entry.objects.all())
+
+
+def test_unresolved_relation_is_reported_on_use() -> None:
+    from covet.exceptions import ImproperlyConfigured
+
+    class Orphan(Model):
+        owner: ForeignKey[NeverDefinedModel] = Field()  # noqa: F821
+
+        class Meta:
+            table = "u_orphan"
+
+    assert not Orphan._meta.ready
+    with pytest.raises(ImproperlyConfigured, match="NeverDefinedModel"):
+        Orphan.objects.filter(id=1)
+
+
+def test_bare_names_resolve_in_the_declaring_module() -> None:
+    from covet.orm import get_model
+
+    assert get_model("Account", near=Entry) is Account
+    assert get_model("orm_unit_models.Topic") is Topic
+    with pytest.raises(LookupError):
+        get_model("elsewhere.Account")
