@@ -443,6 +443,9 @@ class Database:
         pool = self._pool_for(using, _is_read(sql))
         raw = await pool.acquire()
         held = Connection(self, raw, pool)
+        # A one-connection pool (in-memory SQLite) could not serve a query made in the
+        # loop body while the stream holds its connection: share the connection instead.
+        token = self._bind(held) if pool.max_size == 1 else None
         discard = True
         try:
             async with aclosing(held.iterate(sql, params, chunk_size=chunk_size)) as rows:
@@ -453,6 +456,8 @@ class Database:
             discard = raw.broken
             raise
         finally:
+            if token is not None:
+                self._unbind(token)
             if discard:
                 held._discard()
             else:

@@ -105,3 +105,13 @@ def test_survives_a_change_of_event_loop(alias: str, tmp_path: object) -> None:
     assert asyncio.run(use()) == 1  # reconnects under the second
     asyncio.run(db.disconnect())  # from a third loop: closes without I/O
     assert not db.is_connected
+
+
+async def test_memory_database_queries_inside_an_iterate_loop(alias: str) -> None:
+    async with Database("sqlite:///:memory:", alias=alias, acquire_timeout=2) as db:
+        await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
+        await db.execute_many("INSERT INTO t (n) VALUES (?)", [(i,) for i in range(5)])
+        async for row in db.iterate("SELECT id, n FROM t ORDER BY id", chunk_size=2):
+            await db.execute("UPDATE t SET n = n * 10 WHERE id = ?", [row["id"]])
+        assert await db.fetch_val("SELECT SUM(n) FROM t") == 100
+        assert db.primary_pool.in_use == 0
