@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -13,6 +14,8 @@ from covet.middleware._util import get_headers
 __all__ = ("ProxyHeadersMiddleware", "parse_forwarded")
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_CACHE_SIZE = 1024  # entries of the address caches (client-chosen values: bounded)
+_CACHED_LENGTH = 64  # longer values are never cached (an address with a port is shorter)
 _HOST = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$")
 _FORWARDED_PAIR = re.compile(r'\s*([A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*)\s*')
 
@@ -59,6 +62,12 @@ def _split_unquoted(value: str, sep: str) -> list[str]:
 
 def _parse_node(node: str) -> tuple[str, int] | None:
     """An address from ``X-Forwarded-For`` or a ``for=`` node: ``(ip, port)`` or ``None``."""
+    if len(node) <= _CACHED_LENGTH:  # a proxy sends the same few addresses again and again
+        return _parse_node_cached(node)
+    return _parse_node_uncached(node)
+
+
+def _parse_node_uncached(node: str) -> tuple[str, int] | None:
     node = node.strip()
     port = 0
     if node.startswith("["):
@@ -78,6 +87,9 @@ def _parse_node(node: str) -> tuple[str, int] | None:
         return str(ipaddress.ip_address(host)), port if port < 65536 else 0
     except ValueError:
         return None
+
+
+_parse_node_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_parse_node_uncached)
 
 
 class ProxyHeadersMiddleware:
@@ -115,6 +127,7 @@ class ProxyHeadersMiddleware:
         self.networks = tuple(networks)
         self.use_forwarded = use_forwarded
         self.use_host = use_host
+        self._trusted_cache: dict[str, bool] = {}  # peer address -> is_trusted()
 
     def is_trusted(self, host: str | None) -> bool:
         """Whether ``host`` (an IP address string) is a trusted proxy."""
@@ -122,14 +135,23 @@ class ProxyHeadersMiddleware:
             return True
         if not host:
             return False
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
+        cache = self._trusted_cache
+        trusted = cache.get(host)
+        if trusted is None:
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                return False
+            trusted = any(address in network for network in self.networks)
+            if len(host) <= _CACHED_LENGTH:
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[host] = trusted
+        return trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
+        scope_type = scope["type"]
+        if scope_type == "http" or scope_type == "websocket":
             client = scope.get("client")
             if self.is_trusted(client[0] if client else None):
                 self._apply(scope)
