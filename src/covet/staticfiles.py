@@ -65,15 +65,25 @@ _UTF8_TYPES = frozenset(
      "application/manifest+json"}
 )  # fmt: skip
 _ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+_COMPRESSED_TYPES = {
+    "gzip": "application/gzip",
+    "br": "application/x-brotli",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "compress": "application/x-compress",
+}
 _BAD_CHARS = frozenset("\\:\x00") | frozenset(chr(c) for c in range(32)) | {"\x7f"}
 
 
 def guess_media_type(path: str) -> str:
     """Media type for ``path`` (well-known web types first), with ``charset=utf-8`` for text."""
     ext = os.path.splitext(path)[1].lower()
-    media_type = (
-        _EXTRA_TYPES.get(ext) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-    )
+    guessed, encoding = mimetypes.guess_type(path)
+    if encoding is not None:
+        # "app.js.gz" requested directly is a gzip file, not JavaScript: without a
+        # Content-Encoding the client must not be told it is the inner type.
+        return _COMPRESSED_TYPES.get(encoding, "application/octet-stream")
+    media_type = _EXTRA_TYPES.get(ext) or guessed or "application/octet-stream"
     if media_type.startswith("text/") or media_type in _UTF8_TYPES:
         media_type += "; charset=utf-8"
     return media_type

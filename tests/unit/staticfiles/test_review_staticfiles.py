@@ -58,3 +58,38 @@ async def test_single_slash_directory_redirect_still_works(site: Path) -> None:
 def test_leading_double_slash_is_a_hostile_path() -> None:
     assert safe_segments("//etc/passwd") is None
     assert safe_segments("/docs/") == ["docs", ""]
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [("app.js.gz", "application/gzip"), ("icon.svg.gz", "application/gzip"),
+     ("app.css.br", "application/x-brotli"), ("data.tar.gz", "application/gzip")],
+)  # fmt: skip
+async def test_compressed_file_requested_directly_is_not_labelled_as_its_inner_type(
+    tmp_path: Path, name: str, media_type: str
+) -> None:
+    (tmp_path / name).write_bytes(b"\x1f\x8b compressed")
+    start = await _get(StaticFiles(directory=tmp_path), "/" + name)
+    headers = dict(start["headers"])
+    assert headers[b"content-type"] == media_type.encode()
+    assert b"content-encoding" not in headers
+
+
+async def test_precompressed_sibling_keeps_the_original_type(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text("console.log(1)")
+    (tmp_path / "app.js.gz").write_bytes(b"\x1f\x8b fake")
+    app = StaticFiles(directory=tmp_path)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/app.js", "root_path": "",
+             "query_string": b"", "headers": [(b"accept-encoding", b"gzip")]}  # fmt: skip
+    await app(scope, receive, send)
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-type"] == b"text/javascript; charset=utf-8"
+    assert headers[b"content-encoding"] == b"gzip"
