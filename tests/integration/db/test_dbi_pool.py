@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from covet.db import ConnectionLost, Database, PoolTimeout
+from covet.db import ConnectionLost, Database, PoolTimeout, UniqueViolation
 from covet.db.drivers.mysql import MySQLConnection
 
 pytestmark = pytest.mark.integration
@@ -185,3 +185,39 @@ async def test_cancelled_queries_do_not_leak_or_poison_connections(db: Database)
         assert await db.fetch_val("SELECT 7") == 7
     async with db.transaction():
         assert await db.fetch_val("SELECT 8") == 8
+
+
+@pytest.mark.mysql
+async def test_aiomysql_driver_works_the_same(mysql_url: str) -> None:
+    url = mysql_url.replace("mysql://", "mysql+aiomysql://", 1)
+    db = Database(url, alias=f"aiomysql-{uuid.uuid4().hex[:6]}", max_size=2)
+    table = f"dba_{uuid.uuid4().hex[:8]}"
+    try:
+        async with db:
+            assert db.primary_pool.connections()[0].raw.__class__.__module__.startswith("aiomysql")  # type: ignore[attr-defined]
+            await db.execute(
+                f"CREATE TABLE `{table}` (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) UNIQUE)"
+            )
+            try:
+                new_id = await db.insert_returning_id(
+                    f"INSERT INTO `{table}` (name) VALUES (%s)", ["a"]
+                )
+                assert isinstance(new_id, int)
+                await db.execute_many(f"INSERT INTO `{table}` (name) VALUES (%s)", [("b",), ("c",)])
+                rows = await db.fetch_all(f"SELECT name FROM `{table}` ORDER BY name")
+                assert [r["name"] for r in rows] == ["a", "b", "c"]
+                assert [
+                    r[0]
+                    async for r in db.iterate(
+                        f"SELECT name FROM `{table}` ORDER BY name", chunk_size=2
+                    )
+                ] == ["a", "b", "c"]
+                with pytest.raises(UniqueViolation):
+                    await db.execute(f"INSERT INTO `{table}` (name) VALUES (%s)", ["a"])
+                async with db.transaction():
+                    await db.execute(f"DELETE FROM `{table}` WHERE name = %s", ["c"])
+                assert await db.fetch_val(f"SELECT COUNT(*) FROM `{table}`") == 2
+            finally:
+                await db.execute(f"DROP TABLE `{table}`")
+    finally:
+        db.unregister()
