@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -146,17 +147,15 @@ class Server:
         return None
 
     async def main_loop(self) -> None:
-        """Tick once a second (Date header) until asked to exit."""
+        """Refresh the Date header once a second until asked to exit (checked every 0.1 s)."""
         state = self.state
+        second = int(time.time())
         while not self.should_exit:
-            await asyncio.sleep(0.1 if not self.started else self._tick_delay())
-            state.tick()
-
-    @staticmethod
-    def _tick_delay() -> float:
-        import time
-
-        return max(0.01, min(0.1, 1.0 - (time.time() % 1.0) + 0.001))
+            await asyncio.sleep(0.1)
+            now = time.time()
+            if int(now) != second:
+                second = int(now)
+                state.tick(now)
 
     async def shutdown(self) -> None:
         """Stop accepting, let in-flight requests finish (bounded), run lifespan shutdown."""
