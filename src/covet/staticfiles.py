@@ -91,6 +91,7 @@ def guess_media_type(path: str) -> str:
 
 def _accepted_encodings(header: str) -> set[str]:
     accepted: set[str] = set()
+    listed: set[str] = set()
     for part in header.split(","):
         name, _, params = part.strip().partition(";")
         q = 1.0
@@ -101,10 +102,12 @@ def _accepted_encodings(header: str) -> set[str]:
                     q = float(value)
                 except ValueError:
                     q = 0.0
+        coding = name.strip().lower()
+        listed.add(coding)
         if q > 0:
-            accepted.add(name.strip().lower())
-    if "*" in accepted:
-        accepted.update(("br", "gzip"))
+            accepted.add(coding)
+    if "*" in accepted:  # "*" covers only codings not named ("gzip;q=0, *" refuses gzip)
+        accepted.update(c for c in ("br", "gzip") if c not in listed)
     return accepted
 
 

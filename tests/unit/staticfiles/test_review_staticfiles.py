@@ -93,3 +93,14 @@ async def test_precompressed_sibling_keeps_the_original_type(tmp_path: Path) -> 
     headers = dict(sent[0]["headers"])
     assert headers[b"content-type"] == b"text/javascript; charset=utf-8"
     assert headers[b"content-encoding"] == b"gzip"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [("gzip;q=0, *", {"br"}), ("*", {"br", "gzip"}), ("br;q=0, gzip;q=0, *;q=1", set()),
+     ("gzip, *;q=0", {"gzip"}), ("GZIP;Q=0.5", {"gzip"})],
+)  # fmt: skip
+def test_explicit_q0_is_not_overridden_by_a_wildcard(accept: str, expected: set[str]) -> None:
+    from covet.staticfiles import _accepted_encodings
+
+    assert _accepted_encodings(accept) - {"*"} == expected
