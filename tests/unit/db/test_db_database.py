@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -115,3 +116,17 @@ async def test_memory_database_queries_inside_an_iterate_loop(alias: str) -> Non
             await db.execute("UPDATE t SET n = n * 10 WHERE id = ?", [row["id"]])
         assert await db.fetch_val("SELECT SUM(n) FROM t") == 100
         assert db.primary_pool.in_use == 0
+
+
+async def test_missing_driver_names_the_extra(alias: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from covet.exceptions import MissingDependency
+
+    monkeypatch.setitem(sys.modules, "asyncpg", None)
+    db = Database("postgresql://u@127.0.0.1:1/db", alias=alias)
+    with pytest.raises(MissingDependency, match=r"covetpy\[postgres\]"):
+        await db.connect()
+    for name in ("asyncmy", "asyncmy.cursors", "asyncmy.errors", "aiomysql"):
+        monkeypatch.setitem(sys.modules, name, None)
+    db = Database("mysql://u@127.0.0.1:1/db", alias=alias)
+    with pytest.raises(MissingDependency, match=r"covetpy\[mysql\]"):
+        await db.connect()
