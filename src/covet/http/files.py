@@ -219,7 +219,8 @@ class FileResponse(Response):
             return True
         value = if_range.decode("latin-1").strip()
         if value.startswith(('"', "W/")):
-            return value == etag  # strong comparison only
+            # Strong comparison (RFC 9110 13.1.5): a weak tag never matches.
+            return value == etag and not etag.startswith("W/")
         return value == last_modified
 
     @staticmethod

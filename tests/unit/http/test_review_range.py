@@ -67,3 +67,23 @@ async def test_if_modified_since_minus_0000_is_utc(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+async def test_if_range_with_a_weak_etag_sends_the_whole_file(asgi: Any, tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"0123456789")
+    response = FileResponse(path, headers={"ETag": 'W/"v1"'})
+    headers = [(b"range", b"bytes=0-1"), (b"if-range", b'W/"v1"')]
+    sent = await asgi.run(response, asgi.scope(headers=headers))
+    assert sent[0]["status"] == 200
+    assert asgi.body_of(sent) == b"0123456789"
+
+
+async def test_if_range_with_the_strong_etag_sends_the_range(asgi: Any, tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"0123456789")
+    response = FileResponse(path, headers={"ETag": '"v1"'})
+    headers = [(b"range", b"bytes=0-1"), (b"if-range", b'"v1"')]
+    sent = await asgi.run(response, asgi.scope(headers=headers))
+    assert sent[0]["status"] == 206
+    assert asgi.body_of(sent) == b"01"
