@@ -25,6 +25,7 @@ from covet.http.response import JSONResponse, Response
 from .errors import MISSING, Invalid, ResponseValidationError, render_details
 from .typeinfo import (
     foreign_kind,
+    generic_origin,
     involves_foreign,
     is_typeddict,
     unwrap_annotated,
@@ -44,7 +45,7 @@ _NO_BODY = frozenset({204, 205, 304})
 def _is_model(tp: Any) -> bool:
     """Whether ``tp`` is or contains a model type whose fields filter the output."""
     tp, _ = unwrap_annotated(tp)
-    if foreign_kind(tp) is not None or is_typeddict(tp):
+    if foreign_kind(tp) is not None or is_typeddict(tp) or generic_origin(tp) is not None:
         return True
     if isinstance(tp, type):
         if dataclasses.is_dataclass(tp):

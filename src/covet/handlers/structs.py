@@ -8,6 +8,7 @@ builds plain dicts keyed by alias.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import operator
 import typing
 from collections.abc import Callable
@@ -17,22 +18,84 @@ from covet.exceptions import ImproperlyConfigured
 
 from .errors import MISSING, ErrorEntry, Invalid, fail
 from .scalars import _float_json
-from .typeinfo import is_typeddict
+from .typeinfo import is_typeddict, split_qualifiers
 
-__all__ = ("StructField", "build_struct", "hints_of", "struct_fields")
+__all__ = ("StructField", "build_struct", "class_hints", "hints_of", "struct_fields")
 
 Validator = Callable[[Any], Any]
-# typing.Required / NotRequired (3.11+); absent names never match
-_REQUIRED_MARKS = (getattr(typing, "Required", object()), getattr(typing, "NotRequired", object()))
+_LEAVES = frozenset({str, int, float, bool})
 
 
 def hints_of(tp: type) -> dict[str, Any]:
     try:
         return typing.get_type_hints(tp, include_extras=True)
     except NameError as exc:
-        raise ImproperlyConfigured(f"cannot resolve the annotations of {tp.__qualname__}: {exc}") from exc
+        where = "a local class" if "<locals>" in tp.__qualname__ else "the class"
+        raise ImproperlyConfigured(
+            f"cannot resolve the annotations of {tp.__module__}.{tp.__qualname__}: {exc} "
+            f"(names in postponed annotations of {where} must be importable from module "
+            f"{tp.__module__!r}; define the types at module level)"
+        ) from exc
     except TypeError:
         return {}
+
+
+def _substitute(ann: Any, mapping: dict[Any, Any]) -> Any:
+    if isinstance(ann, typing.TypeVar):
+        return mapping.get(ann, ann)
+    params = getattr(ann, "__parameters__", None)
+    if not params or not isinstance(params, tuple) or not any(p in mapping for p in params):
+        return ann
+    try:
+        return ann[tuple(mapping.get(p, p) for p in params)]
+    except TypeError:
+        return ann
+
+
+def _bindings(tp: Any) -> dict[type, dict[Any, Any]]:
+    """The TypeVar bindings of every generic class in ``tp``'s hierarchy."""
+    out: dict[type, dict[Any, Any]] = {}
+
+    def visit(node: Any, outer: dict[Any, Any]) -> None:
+        origin = get_origin(node) or node
+        if not isinstance(origin, type) or origin in out or origin is typing.Generic:
+            return
+        params = getattr(origin, "__parameters__", ())
+        args = get_args(node) if get_origin(node) is not None else ()
+        mapping = {p: _substitute(a, outer) for p, a in zip(params, args, strict=False)}
+        out[origin] = mapping
+        for base in getattr(origin, "__orig_bases__", ()):
+            visit(base, mapping)
+
+    visit(tp, {})
+    return out
+
+
+def class_hints(tp: Any) -> dict[str, Any]:
+    """Type hints of a class or a parametrised generic (``Page[Item]``), TypeVars filled.
+
+    Bindings follow generic bases (``class ItemPage(Page[Item])``); a TypeVar left
+    unbound stays in the hints (the validator reads it as its bound, or ``Any``).
+    """
+    origin = get_origin(tp) or tp
+    bindings = _bindings(tp)
+    if not any(bindings.values()):
+        return hints_of(origin)
+    if is_typeddict(origin):  # TypedDict bases are flattened into the class
+        mapping = bindings.get(origin, {})
+        return {k: _substitute(v, mapping) for k, v in hints_of(origin).items()}
+    hints: dict[str, Any] = {}
+    for cls in reversed(origin.__mro__):
+        own = inspect.get_annotations(cls)
+        if not own or cls is object:
+            continue
+        resolved = hints_of(cls)
+        mapping = bindings.get(cls, {})
+        for name in own:
+            if name in resolved:
+                hints.pop(name, None)  # redeclared: takes the subclass's place, like get_type_hints
+                hints[name] = _substitute(resolved[name], mapping)
+    return hints
 
 
 @dataclasses.dataclass(slots=True)
@@ -51,9 +114,13 @@ class StructField:
         return self.alias or self.name
 
 
-def struct_fields(tp: type, kind: str | None = None) -> list[StructField]:
-    """The fields of a dataclass, TypedDict or plain annotated class, in declaration order."""
-    hints = hints_of(tp)
+def struct_fields(tp: Any, kind: str | None = None) -> list[StructField]:
+    """The fields of a dataclass, TypedDict or plain annotated class, in declaration order.
+
+    ``tp`` may be a parametrised generic (``Page[Item]``): type variables are substituted.
+    """
+    hints = class_hints(tp)
+    tp = get_origin(tp) or tp
     kind = kind or ("typeddict" if is_typeddict(tp) else "dataclass" if dataclasses.is_dataclass(tp) else "class")
     fields: list[StructField] = []
     if kind == "dataclass":
@@ -69,14 +136,12 @@ def struct_fields(tp: type, kind: str | None = None) -> list[StructField]:
             else:
                 fields.append(StructField(f.name, ann, True, alias=alias))
     elif kind == "typeddict":
-        required = tp.__required_keys__  # type: ignore[attr-defined]
-        for name, ann in hints.items():
-            is_required = name in required
-            while get_origin(ann) in _REQUIRED_MARKS:
-                # string annotations hide these from __required_keys__ on Python < 3.12
-                is_required = get_origin(ann) is _REQUIRED_MARKS[0]
-                ann = get_args(ann)[0]
-            fields.append(StructField(name, ann, is_required))
+        required = tp.__required_keys__
+        for name, hint in hints.items():
+            # string annotations hide the qualifiers from __required_keys__ on Python < 3.12,
+            # so the resolved hint has the last word
+            ann, marked = split_qualifiers(hint)
+            fields.append(StructField(name, ann, name in required if marked is None else marked))
     else:
         for name, ann in hints.items():
             if name.startswith("_") or get_origin(ann) is typing.ClassVar or ann is typing.ClassVar:
@@ -88,11 +153,15 @@ def struct_fields(tp: type, kind: str | None = None) -> list[StructField]:
     return fields
 
 
-def build_struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Validator:
-    """The validator of struct ``tp`` (registered in the cache first: recursive types)."""
+def build_struct(alias: Any, kind: str, strings: bool, fa: bool, extra: str) -> Validator:
+    """The validator of struct ``alias`` (registered in the cache first: recursive types).
+
+    ``alias`` is a class or a parametrised generic of one (``Page[Item]``).
+    """
     from .validation import _cache, _compile
 
-    key = (tp, strings, fa, extra)
+    key = (alias, strings, fa, extra)
+    tp: type = get_origin(alias) or alias
     slot: list[Validator] = []
 
     def forward(value: Any) -> Any:  # recursive types refer to themselves through this
@@ -100,7 +169,7 @@ def build_struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Va
 
     _cache[key] = forward
     try:
-        fields = struct_fields(tp, kind)
+        fields = struct_fields(alias, kind)
         specs = []
         for f in fields:
             val = _compile(f.annotation, strings, fa, extra)
@@ -110,12 +179,21 @@ def build_struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Va
         del _cache[key]
         raise
     forbid = (getattr(tp, "__covet_extra__", None) or extra) == "forbid"
-    keys = [f.key for f in fields]
     getter = operator.attrgetter(*(f.name for f in fields)) if fields else (lambda obj: ())
 
     def get_all(obj: Any) -> tuple[Any, ...]:
         got = getter(obj)
         return got if len(fields) != 1 else (got,)
+
+    # responses: a field value of its exact declared leaf type is copied; anything else
+    # (nested models, containers, subclasses) goes through its validator, which filters
+    # nested objects down to their declared fields
+    copy_plan = [
+        (f.key, f.annotation if f.annotation in _LEAVES else None, spec[3])
+        for f, spec in zip(fields, specs, strict=True)
+    ]
+
+    copy_out = _generate_copy_out(tp, copy_plan, get_all)
 
     known = frozenset(f.key for f in fields)
     plain_init = kind == "class" and tp.__init__ is object.__init__  # type: ignore[misc]
@@ -139,7 +217,7 @@ def build_struct(tp: type, kind: str, strings: bool, fa: bool, extra: str) -> Va
         if type(value) is not dict:
             if kind == "dataclass":
                 if fa and type(value) is tp:  # built by the handler itself: copy the fields out
-                    return dict(zip(keys, get_all(value), strict=True))
+                    return copy_out(value)
                 if not fa and isinstance(value, tp):
                     return value
             if kind == "class" and not fa and isinstance(value, tp):
@@ -270,6 +348,38 @@ def _generate_struct(
         lines.append("        fail('value_error', str(exc) or f'Invalid {name}', M)")
     exec(compile("\n".join(lines), f"<covet validator {tp.__qualname__}>", "exec"), ns)
     return ns["struct"]
+
+
+def _generate_copy_out(
+    tp: type, plan: list[tuple[str, type | None, Validator]], get_all: Callable[[Any], tuple[Any, ...]]
+) -> Callable[[Any], dict[str, Any]]:
+    """Response copy-out of a dataclass instance as straight-line generated code.
+
+    ``plan`` is ``(key, leaf type or None, validator)`` per field: a value of its exact leaf
+    type is kept, anything else is validated (nested models are filtered). Only
+    identifiers chosen here and ``repr()`` of keys enter the source.
+    """
+    ns: dict[str, Any] = {"Invalid": Invalid, "get_all": get_all}
+    names = ", ".join(f"a{i}" for i in range(len(plan)))
+    lines = ["def copy_out(obj):", "    errors = None"]
+    if plan:
+        lines.append(f"    {names}{',' if len(plan) == 1 else ''} = get_all(obj)")
+    for i, (key, leaf, val) in enumerate(plan):
+        ns[f"v{i}"], ns[f"t{i}"] = val, leaf
+        indent = "    "
+        if leaf is not None:
+            lines.append(f"    if type(a{i}) is not t{i}:")
+            indent = "        "
+        lines.append(f"{indent}try:")
+        lines.append(f"{indent}    a{i} = v{i}(a{i})")
+        lines.append(f"{indent}except Invalid as exc:")
+        lines.append(f"{indent}    errors = (errors or []) + exc.prefixed({key!r})")
+    lines.append("    if errors:")
+    lines.append("        raise Invalid(errors)")
+    items = ", ".join(f"{key!r}: a{i}" for i, (key, _leaf, _val) in enumerate(plan))
+    lines.append(f"    return {{{items}}}")
+    exec(compile("\n".join(lines), f"<covet copy-out {tp.__qualname__}>", "exec"), ns)
+    return ns["copy_out"]
 
 
 def _bypass_init(tp: type, kind: str) -> bool:

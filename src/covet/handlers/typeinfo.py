@@ -20,11 +20,13 @@ __all__ = (
     "NONE_TYPE",
     "SCALAR_TYPES",
     "foreign_kind",
+    "generic_origin",
     "involves_foreign",
     "is_scalar",
     "is_scalar_sequence",
     "is_struct",
     "is_typeddict",
+    "split_qualifiers",
     "type_name",
     "unwrap_annotated",
     "unwrap_optional",
@@ -77,8 +79,16 @@ def is_typeddict(tp: Any) -> bool:
 
 
 def foreign_kind(tp: Any) -> str | None:
-    """``"pydantic"``, ``"msgspec"`` or ``"protocol"`` for a model class of those systems."""
+    """``"pydantic"``, ``"msgspec"`` or ``"protocol"`` for a model class of those systems.
+
+    A parametrised generic msgspec ``Struct`` (``Page[Item]``) is ``"msgspec"`` too.
+    """
     if not isinstance(tp, type):
+        origin = get_origin(tp)
+        if isinstance(origin, type) and _user_class(origin):
+            ms = sys.modules.get("msgspec")
+            if ms is not None and issubclass(origin, ms.Struct):
+                return "msgspec"
         return None
     if hasattr(tp, "__covet_validate__"):
         return "protocol"
@@ -97,6 +107,66 @@ def involves_foreign(tp: Any, kind: str) -> bool:
     if foreign_kind(tp) == kind:
         return True
     return any(involves_foreign(a, kind) for a in get_args(tp) if a is not Ellipsis)
+
+
+def _user_class(tp: type) -> bool:
+    return tp.__module__ not in ("builtins", "typing", "typing_extensions", "collections.abc")
+
+
+def generic_origin(tp: Any) -> type | None:
+    """The class of a parametrised generic struct (``Page[Item]`` -> ``Page``), else None.
+
+    Only user dataclasses, TypedDicts and plain annotated classes count; builtin and
+    ``typing`` generics (``list[int]``) and foreign models are handled elsewhere.
+    """
+    origin = get_origin(tp)
+    if not isinstance(origin, type) or not _user_class(origin) or foreign_kind(origin) is not None:
+        return None
+    if is_typeddict(origin) or dataclasses.is_dataclass(origin) or _is_plain_class(origin):
+        return origin
+    return None
+
+
+_QUALIFIERS = frozenset({"Required", "NotRequired", "ReadOnly"})
+
+
+def _qualifier(origin: Any) -> str | None:
+    name = getattr(origin, "_name", None)
+    if name in _QUALIFIERS and type(origin).__module__ in ("typing", "typing_extensions"):
+        return str(name)
+    return None
+
+
+def split_qualifiers(ann: Any) -> tuple[Any, bool | None]:
+    """Strip TypedDict qualifiers: ``(annotation, True/False for Required/NotRequired or None)``.
+
+    Looks through ``Annotated`` (``Annotated[NotRequired[int], Ge(0)]`` is allowed) and
+    knows the ``typing`` and ``typing_extensions`` forms (``ReadOnly`` is only the latter
+    on Python < 3.13); the ``Annotated`` metadata is kept around the bare type.
+    """
+    required: bool | None = None
+    meta: list[Any] = []
+    inner = ann
+    found = False
+    while True:
+        origin = get_origin(inner)
+        if origin is typing.Annotated:
+            meta.extend(inner.__metadata__)
+            inner = inner.__origin__
+            continue
+        name = _qualifier(origin)
+        if name is None:
+            break
+        found = True
+        if name != "ReadOnly":
+            required = name == "Required"
+        inner = get_args(inner)[0]
+    if not found:
+        return ann, None
+    if not meta:
+        return inner, required
+    args = (inner, *meta)
+    return typing.Annotated[args], required
 
 
 def _is_plain_class(tp: Any) -> bool:
@@ -118,6 +188,8 @@ def is_struct(tp: Any) -> bool:
     if foreign_kind(tp) is not None or is_typeddict(tp):
         return True
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return True
+    if generic_origin(tp) is not None:
         return True
     origin = get_origin(tp)
     if tp is dict or origin is dict or tp is typing.Any:

@@ -42,6 +42,7 @@ from .typeinfo import (
     NONE_TYPE,
     SEQUENCE_ORIGINS,
     foreign_kind,
+    generic_origin,
     is_typeddict,
     is_union,
     type_name,
@@ -94,6 +95,10 @@ def _build(tp: Any, strings: bool, fa: bool, extra: str) -> Validator:
         return _identity
     if tp is NONE_TYPE or tp is None:
         return _none
+    if isinstance(tp, typing.TypeVar):  # an unbound type variable of a generic model
+        if tp.__constraints__:
+            return _compile(typing.Union[tp.__constraints__], strings, fa, extra)
+        return _compile(tp.__bound__, strings, fa, extra) if tp.__bound__ is not None else _identity
     scalar = SCALARS.get(tp) if isinstance(tp, type) else None
     if scalar is not None:
         return scalar[1] if strings else scalar[0]
@@ -113,6 +118,10 @@ def _build(tp: Any, strings: bool, fa: bool, extra: str) -> Validator:
         from .foreign import python_validator
 
         return python_validator(tp, kind, from_attributes=fa)
+    generic = generic_origin(tp)
+    if generic is not None:  # Page[Item]: the struct with its type variables substituted
+        kind = "typeddict" if is_typeddict(generic) else "dataclass" if dataclasses.is_dataclass(generic) else "class"
+        return build_struct(tp, kind, strings, fa, extra)
     if isinstance(tp, type):
         if is_typeddict(tp):
             return build_struct(tp, "typeddict", strings, fa, extra)

@@ -40,7 +40,7 @@ from covet.openapi._typeutils import (
     jsonable_default,
     names_for,
     resolve_refs,
-    strip_qualifiers,
+    split_qualifiers,
     substituted_hints,
     title_of,
     type_hints,
@@ -387,17 +387,11 @@ class SchemaRegistry:
         required_keys = origin.__required_keys__
 
         def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
-            for name, annotation in hints.items():
+            for name, hint in hints.items():
                 # With postponed annotations (3.10/3.11) the class cannot see NotRequired
                 # inside strings, so the resolved hint has the last word.
-                qualifier = typing.get_origin(annotation)
-                if qualifier is not None and qualifier is getattr(typing, "NotRequired", None):
-                    required = False
-                elif qualifier is not None and qualifier is getattr(typing, "Required", None):
-                    required = True
-                else:
-                    required = name in required_keys
-                annotation = strip_qualifiers(annotation)
+                annotation, marked = split_qualifiers(hint)
+                required = name in required_keys if marked is None else marked
                 default = _NO_DEFAULT if required else OPTIONAL
                 yield name, annotation, default, {}
 
