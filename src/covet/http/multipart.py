@@ -260,6 +260,10 @@ class MultipartParser:
             name = name.strip().lower()
             if not colon or not name or " " in name or "\t" in name:
                 raise _bad(f"invalid part header line {line[:100]!r}")
+            if "\n" in line or "\r" in line or "\x00" in line:
+                # A bare CR/LF/NUL would ride along in upload.content_type / filename
+                # and could split a response header an app builds from them.
+                raise _bad("control character in a part header")
             headers.append((name, value.strip()))
         disposition = next((v for k, v in headers if k == "content-disposition"), None)
         if disposition is None:

@@ -50,3 +50,33 @@ async def test_boundary_with_space_at_the_end_is_rejected_with_400() -> None:
     with pytest.raises(HTTPException) as info:
         await parse_multipart(_stream(b""), 'multipart/form-data; boundary="abc "')
     assert info.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'Content-Disposition: form-data; name="f"; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\nSet-Cookie: evil=1",
+        b'Content-Disposition: form-data; name="f"; filename="a\nb.txt"',
+        b'Content-Disposition: form-data; name="f"; filename="a\rb.txt"',
+        b'Content-Disposition: form-data; name="f\x00"',
+    ],
+)
+async def test_bare_cr_lf_nul_in_part_headers_is_a_400(header: bytes) -> None:
+    body = (
+        f"--{BOUNDARY}\r\n".encode() + header + b"\r\n\r\ndata\r\n" + f"--{BOUNDARY}--\r\n".encode()
+    )
+    with pytest.raises(HTTPException) as info:
+        await parse_multipart(_stream(body), BOUNDARY)
+    assert info.value.status_code == 400
+
+
+async def test_escaped_newline_in_filename_is_kept_as_text() -> None:
+    body = (
+        f"--{BOUNDARY}\r\n".encode()
+        + b'Content-Disposition: form-data; name="f"; filename="a%0Ab.txt"\r\n\r\ndata\r\n'
+        + f"--{BOUNDARY}--\r\n".encode()
+    )
+    form = await parse_multipart(_stream(body), BOUNDARY)
+    assert form["f"].filename == "a%0Ab.txt"
+    await form.close()
