@@ -398,6 +398,33 @@ class QuerySet(Generic[M]):
         for obj in await self._fetch():
             yield obj
 
+    async def iterator(self, chunk_size: int = 500) -> AsyncIterator[Any]:
+        """Stream results without loading them all (server-side cursor where available).
+
+        ``prefetch_related`` does not apply; close early with ``contextlib.aclosing``.
+        """
+        if self._prefetch:
+            raise TypeError("iterator() does not support prefetch_related()")
+        db = self.db
+        sel, _qb, layout = self._build_select()
+        sql, params = Compiler(db.dialect).compile(sel)
+        ann_convs: list[Any] = []
+        if self._values is None and self._annotations:
+            layout, ann_convs = layout
+        agen = db.iterate(sql, params, chunk_size=chunk_size)
+        try:
+            async for row in agen:
+                if self._values is not None:
+                    yield shape_values([row], self._values, self._values_mode, layout, db.dialect)[
+                        0
+                    ]
+                else:
+                    yield build_instances(
+                        self.model, [row], db.dialect, layout, list(self._annotations), ann_convs
+                    )[0]
+        finally:
+            await agen.aclose()
+
     async def get(self, *args: Q, **kwargs: Any) -> M:
         """The single matching object; ``Model.DoesNotExist`` / ``MultipleObjectsReturned``."""
         qs = self.filter(*args, **kwargs) if args or kwargs else self

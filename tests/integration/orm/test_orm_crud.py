@@ -155,3 +155,27 @@ async def test_insert_without_returning_uses_lastrowid(db: Database, backend_url
     second = await Author.objects.create(email="lr2@x.io")
     assert isinstance(first.pk, int) and second.pk == first.pk + 1
     assert (await Author.objects.get(pk=second.pk)).email == "lr2@x.io"
+
+
+async def test_iterator_streams_rows(db: Database) -> None:
+    import contextlib
+
+    await Author.objects.bulk_create([Author(email=f"s{i:03d}@x.io", score=i) for i in range(120)])
+    seen = [a.email async for a in Author.objects.order_by("email").iterator(chunk_size=25)]
+    assert seen == [f"s{i:03d}@x.io" for i in range(120)]
+    scores = [
+        s
+        async for s in Author.objects.filter(score__lt=3)
+        .order_by("score")
+        .values_list("score", flat=True)
+        .iterator()
+    ]
+    assert scores == [0.0, 1.0, 2.0]
+    async with db.transaction():
+        async with contextlib.aclosing(
+            Author.objects.order_by("email").iterator(chunk_size=10)
+        ) as it:
+            async for a in it:
+                assert a.email == "s000@x.io"
+                break
+    assert await Author.objects.count() == 120
