@@ -171,11 +171,11 @@ async def test_iterator_streams_rows(db: Database) -> None:
         .iterator()
     ]
     assert scores == [0.0, 1.0, 2.0]
-    async with db.transaction():
-        async with contextlib.aclosing(
-            Author.objects.order_by("email").iterator(chunk_size=10)
-        ) as it:
-            async for a in it:
-                assert a.email == "s000@x.io"
-                break
+    async with (
+        db.transaction(),
+        contextlib.aclosing(Author.objects.order_by("email").iterator(chunk_size=10)) as it,
+    ):
+        async for a in it:
+            assert a.email == "s000@x.io"
+            break
     assert await Author.objects.count() == 120
