@@ -328,9 +328,8 @@ class URL:
 
     def include_query_params(self, **params: Any) -> URL:
         """A copy with ``params`` set (replacing same-named ones, keeping others)."""
-        query = QueryParams(self.query)
-        merged = {**dict(query.multi_items()), **{k: str(v) for k, v in params.items()}}
-        return self.replace(query=urlencode(merged))
+        kept = [(k, v) for k, v in QueryParams(self.query).multi_items() if k not in params]
+        return self.replace(query=urlencode(kept + [(k, str(v)) for k, v in params.items()]))
 
     def replace_query_params(self, **params: Any) -> URL:
         """A copy whose query string is exactly ``params``."""

@@ -79,3 +79,13 @@ def test_decoded_question_mark_and_hash_stay_in_the_path() -> None:
 def test_ipv6_server_address_is_bracketed() -> None:
     url = URL(scope=_scope(None, server=("::1", 8000)))
     assert (url.hostname, url.port) == ("::1", 8000)
+
+
+def test_include_query_params_keeps_repeated_values_of_other_keys() -> None:
+    url = URL("http://example.com/p?tag=a&tag=b&page=1")
+    assert str(url.include_query_params(page=2)) == "http://example.com/p?tag=a&tag=b&page=2"
+
+
+def test_include_query_params_replaces_every_value_of_a_named_key() -> None:
+    url = URL("http://example.com/p?tag=a&tag=b")
+    assert str(url.include_query_params(tag="c")) == "http://example.com/p?tag=c"
