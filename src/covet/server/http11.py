@@ -66,6 +66,7 @@ class HTTPProtocol(asyncio.Protocol):
         self.pending_upgrade: tuple[RequestHead, bytes] | None = None
         self.upgrade_head: RequestHead | None = None
         self.closed = False
+        self.peer_eof = False
         self._timer: asyncio.TimerHandle | None = None  # header timeout
         self._idle_handle: asyncio.TimerHandle | None = None  # keep-alive check
         self._idle_since: float | None = None
@@ -96,6 +97,10 @@ class HTTPProtocol(asyncio.Protocol):
         self.pipeline.clear()
 
     def eof_received(self) -> bool | None:
+        # A client that half-closes after sending its request still gets the answer.
+        if (self.cycle is not None or self.pipeline) and not self.config.is_ssl:
+            self.peer_eof = True
+            return True
         return None
 
     def pause_writing(self) -> None:
@@ -176,7 +181,7 @@ class HTTPProtocol(asyncio.Protocol):
         self.cycle = None
         if self.closed:
             return
-        if not keep_alive or (self.state.shutting_down and not self.pipeline):
+        if not keep_alive or ((self.state.shutting_down or self.peer_eof) and not self.pipeline):
             self.transport.close()
             self.closed = True
             return

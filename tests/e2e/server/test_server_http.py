@@ -319,3 +319,13 @@ def test_tls(serve: Any, tmp_path: Any) -> None:
     ):
         assert client.get(f"https://{host}:{port}/").text == "https"
         assert client.get(f"https://{host}:{port}/again").text == "https"
+
+
+def test_half_closed_client_still_gets_responses(serve: Any, echo: Any, raw_client: Any) -> None:
+    with serve(echo) as (host, port):
+        client = raw_client(host, port)
+        client.send(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        client.sock.shutdown(socket.SHUT_WR)
+        assert client.read_response()[2] == b"GET /a  "
+        assert client.read_response()[2] == b"GET /b  "
+        assert client.is_closed()

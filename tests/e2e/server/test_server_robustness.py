@@ -225,7 +225,9 @@ def test_graceful_shutdown_loses_no_in_flight_request(tmp_path: Path, free_port:
         httpx.get(f"http://127.0.0.1:{free_port}/", timeout=1)
 
 
-def test_workers_share_socket_dead_worker_replaced_and_sighup_restarts(tmp_path: Path, free_port: int) -> None:
+def test_workers_share_socket_dead_worker_replaced_and_sighup_restarts(
+    tmp_path: Path, free_port: int
+) -> None:
     proc = _start(tmp_path, free_port, workers=2, worker_restart_delay=0.1)
     try:
         pids = set()
