@@ -111,4 +111,4 @@ def _install() -> None:
 def use_stdlib() -> None:
     """Force the stdlib backend (tests compare both backends' output)."""
     global dumps, loads, _backend
-    dumps, loads, _backend = _std_dumps, _std_loads, "json"  # type: ignore[assignment]
+    dumps, loads, _backend = _std_dumps, _std_loads, "json"
