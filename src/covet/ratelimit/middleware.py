@@ -16,7 +16,7 @@ import hashlib
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
@@ -46,6 +46,19 @@ _current: contextvars.ContextVar[tuple[RateLimitMiddleware, Scope, Receive]] = (
 )
 _TOO_MANY = _json.dumps({"error": "Too Many Requests"})
 _UNAVAILABLE = _json.dumps({"error": "Service Unavailable"})
+
+
+_NAMES: dict[str, bytes] = {}
+
+
+def _encode_name(name: str) -> bytes:
+    """``name.encode()``, remembered (the few ``RateLimit-*`` names repeat on every response)."""
+    encoded = _NAMES.get(name)
+    if encoded is None:
+        encoded = name.encode()
+        if len(_NAMES) < 16:
+            _NAMES[name] = encoded
+    return encoded
 
 
 def _check_key(key: KeySpec) -> KeySpec:
@@ -131,6 +144,7 @@ class RateLimitMiddleware:
             self._exempt_exact = frozenset(p for p in paths if not p.endswith("*"))
             self._exempt_prefixes = tuple(p[:-1] for p in paths if p.endswith("*"))
         self._last_warning = 0.0
+        self._builtin_key = BUILTIN_KEYS[key] if isinstance(key, str) else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,7 +154,13 @@ class RateLimitMiddleware:
         try:
             results: list[RateLimitResult] = scope.setdefault(_SCOPE_RESULTS, [])
             if self.rate is not None and not self._is_exempt(scope, receive):
-                key = await _resolve_key(self.key, scope, receive)
+                key_func = self._builtin_key
+                if key_func is not None:  # built-in keys are plain functions: no coroutine
+                    key: str | None = key_func(scope)
+                    if len(key) > _MAX_KEY_LENGTH:  # type: ignore[arg-type]
+                        key = await _resolve_key(self.key, scope, receive)
+                else:
+                    key = await _resolve_key(self.key, scope, receive)
                 if key is not None:
                     try:
                         result = await self.backend.hit("app:" + key, self.rate, self.algorithm)
@@ -179,14 +199,22 @@ class RateLimitMiddleware:
 
     @staticmethod
     def _header_sender(send: Send, results: list[RateLimitResult]) -> Send:
-        async def sender(message: Message) -> None:
+        # A plain function returning send's awaitable: no coroutine frame of its own.
+        def sender(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start" and results:
                 headers = list(message.get("headers", ()))
-                if not any(name.lower() == b"ratelimit-limit" for name, _ in headers):
-                    tightest = min(results, key=lambda r: (r.remaining, -r.reset_after))
-                    headers.extend((n.encode(), v.encode()) for n, v in tightest.headers())
+                for name, _ in headers:
+                    if len(name) == 15 and name.lower() == b"ratelimit-limit":
+                        break  # the app (or an inner limit) set them already
+                else:
+                    tightest = (
+                        results[0]
+                        if len(results) == 1
+                        else min(results, key=lambda r: (r.remaining, -r.reset_after))
+                    )
+                    headers.extend([(_encode_name(n), v.encode()) for n, v in tightest.headers()])
                     message = {**message, "headers": headers}
-            await send(message)
+            return send(message)
 
         return sender
 
