@@ -11,7 +11,14 @@ from typing import Any
 
 from covet.openapi.schema import REF_PREFIX, SchemaRegistry
 
-__all__ = ("ERROR_SCHEMAS", "error_content", "error_responses", "install_error_components")
+__all__ = (
+    "ERROR_SCHEMAS",
+    "error_content",
+    "error_responses",
+    "install_error_components",
+    "rate_limit_response",
+    "rate_limits_of",
+)
 
 ERROR = "ErrorResponse"
 VALIDATION = "ValidationErrorResponse"
@@ -95,3 +102,55 @@ def error_responses(
         install_error_components(registry, (DETAIL, VALIDATION))
         out["422"] = {"description": "Validation error", "content": _json(VALIDATION)}
     return out
+
+
+def rate_limits_of(*endpoints: Any) -> list[Any]:
+    """The per-route limits attached by ``@rate_limit`` (``__covet_rate_limits__``).
+
+    Read by duck typing (this layer does not import ``covet.ratelimit``): a sequence of
+    objects with a ``rate`` that has ``limit`` and ``period``. The first endpoint that
+    carries the attribute wins (the route's endpoint, then the analysed one).
+    """
+    for endpoint in endpoints:
+        limits = getattr(endpoint, "__covet_rate_limits__", None)
+        if isinstance(limits, (tuple, list)) and limits:
+            return [lim for lim in limits if _limit_numbers(lim) is not None]
+    return []
+
+
+def _limit_numbers(limit: Any) -> tuple[int, float] | None:
+    rate = getattr(limit, "rate", None)
+    count, period = getattr(rate, "limit", None), getattr(rate, "period", None)
+    if isinstance(count, int) and isinstance(period, int | float) and not isinstance(count, bool):
+        return count, float(period)
+    return None
+
+
+def _int_header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "integer", "minimum": 0}}
+
+
+def rate_limit_response(limits: list[Any], registry: SchemaRegistry) -> dict[str, Any]:
+    """The ``429 Too Many Requests`` response of a route limited with ``@rate_limit``."""
+    install_error_components(registry, (ERROR,))
+    described = []
+    for lim in limits:
+        count, period = _limit_numbers(lim) or (0, 0.0)
+        cost = getattr(lim, "cost", 1)
+        text = f"{count} per {period:g} s"
+        if isinstance(cost, int) and cost > 1:
+            text += f" (each call costs {cost})"
+        described.append(text)
+    return {
+        "description": "Too many requests (rate limit: " + "; ".join(described) + ")",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            "RateLimit-Limit": _int_header("Requests allowed in the window."),
+            "RateLimit-Remaining": _int_header("Requests left in the current window."),
+            "RateLimit-Reset": _int_header("Seconds until the window resets."),
+        },
+        "content": _json(ERROR),
+    }

@@ -18,7 +18,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from covet.exceptions import ImproperlyConfigured
-from covet.openapi._errors import error_content, error_responses
+from covet.openapi._errors import (
+    error_content,
+    error_responses,
+    rate_limit_response,
+    rate_limits_of,
+)
 from covet.openapi._params import parameter_objects, request_body
 from covet.openapi.schema import SchemaRegistry, resolve_refs
 
@@ -159,6 +164,9 @@ def _responses(
     responses: dict[str, Any] = {str(status): success}
     needs_auth = bool(security) and {} not in security
     responses.update(error_responses(has_inputs, body is not None, needs_auth, registry))
+    limits = rate_limits_of(route.endpoint, getattr(spec, "endpoint", None))
+    if limits:
+        responses["429"] = rate_limit_response(limits, registry)
     for code, value in sorted((route.responses or {}).items(), key=lambda kv: str(kv[0])):
         responses[str(code)] = _user_response(code, value, registry)
     return dict(sorted(responses.items(), key=lambda kv: (kv[0] == "default", kv[0])))
