@@ -90,8 +90,11 @@ class HTTPBasic(SecurityBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        if realm is not None and any(c in realm for c in '"\\\r\n'):
-            raise ValueError("realm cannot contain quotes, backslashes or line breaks")
+        if realm is not None and any(c in '"\\' or not (" " <= c <= "\xff") or c == "\x7f" for c in realm):
+            # It goes into a header: anything else would fail every 401 with a 500.
+            raise ValueError(
+                "realm must be Latin-1 text without quotes, backslashes or control characters"
+            )
         self.realm = realm
         super().__init__(
             {"type": "http", "scheme": "basic"},
