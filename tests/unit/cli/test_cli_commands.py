@@ -229,3 +229,48 @@ def test_iter_routes_on_plain_objects() -> None:
         ("GET,HEAD", "/a", "a", "builtins.len"),
         ("PUT", "/sub/inner", "inner", "builtins.len"),
     ]
+
+
+@pytest.mark.parametrize("use_watchfiles", [False, True], ids=["polling", "watchfiles"])
+def test_reloader_restarts_child_on_change(tmp_path: Path, use_watchfiles: bool) -> None:
+    import threading
+
+    from covet.cli.reload import Reloader
+
+    if use_watchfiles:
+        pytest.importorskip("watchfiles")
+    module = tmp_path / "mod.py"
+    module.write_text("x = 1\n")
+    marker = tmp_path / "starts.log"
+    child = [
+        sys.executable,
+        "-c",
+        f"open({str(marker)!r}, 'a').write('start\\n'); import time; time.sleep(30)",
+    ]
+    restarts: list[set[Path]] = []
+    reloader = Reloader(
+        child, [tmp_path], interval=0.1, use_watchfiles=use_watchfiles, on_restart=restarts.append
+    )
+
+    def starts() -> int:
+        return marker.read_text().count("start") if marker.exists() else 0
+
+    def driver() -> None:
+        deadline = time.monotonic() + 15
+        while starts() < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.6)
+        module.write_text("x = 2\n")
+        future = time.time() + 3
+        os.utime(module, (future, future))
+        while starts() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        reloader.stop.set()
+
+    thread = threading.Thread(target=driver)
+    thread.start()
+    assert reloader.run() == 0  # main thread: it installs its signal handlers
+    thread.join()
+    assert restarts and module.resolve() in {p.resolve() for p in restarts[0]}
+    assert starts() == 2
+    assert reloader.process is not None and reloader.process.poll() is not None
