@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import types
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any
 
 from covet._types import ASGIApp, Message, Receive, Scope, Send
@@ -286,8 +287,14 @@ class BaseHTTPMiddleware:
         async def call_next(req: Request) -> Response:
             downstream = _Downstream()
             downstreams.append(downstream)
-            task = asyncio.ensure_future(downstream.run(self.app, req.scope, _replay_receive(req)))
+            task = asyncio.get_running_loop().create_task(
+                downstream.run(self.app, req.scope, _replay_receive(req))
+            )
             downstream.task = task
+            # Yield once: the new task's first step and this one then run in the same loop
+            # iteration, so a response the app starts straight away is here without an
+            # extra iteration (waiting on a future would need one more to wake up).
+            await _yield_now()
             first = await downstream.next_message()
             if isinstance(first, _Done):
                 if first.error is not None:
@@ -303,6 +310,12 @@ class BaseHTTPMiddleware:
         finally:
             for downstream in downstreams:
                 await downstream.stop()
+
+
+@types.coroutine
+def _yield_now() -> Generator[None, None, None]:
+    """Give the event loop one turn (what ``asyncio.sleep(0)`` does, minus its overhead)."""
+    yield
 
 
 def _replay_receive(request: Request) -> Receive:
