@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.exceptions import HTTPException, ImproperlyConfigured
 from covet.middleware._util import get_header, send_json_error
@@ -49,31 +51,38 @@ class BodySizeLimitMiddleware:
             if int(text) > limit:
                 await send_json_error(scope, send, 413, f"Request body exceeds the limit of {limit} bytes")
                 return
-        received = 0
-        exceeded = False
-        started = False
+        # One small state object instead of three closure cells; the send wrapper is a
+        # plain function returning send's awaitable (no coroutine of its own per message).
+        state = _State()
 
         async def receive_limited() -> Message:
-            nonlocal received, exceeded
-            if exceeded:
+            if state.exceeded:
                 raise RequestBodyTooLarge(limit)
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    exceeded = True
+                state.received += len(message.get("body", b""))
+                if state.received > limit:
+                    state.exceeded = True
                     raise RequestBodyTooLarge(limit)
             return message
 
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
+        def send_tracking(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+                state.started = True
+            return send(message)
 
         try:
             await self.app(scope, receive_limited, send_tracking)
         except RequestBodyTooLarge as exc:
-            if started:
+            if state.started:
                 raise
             await send_json_error(scope, send, 413, exc.detail)
+
+
+class _State:
+    __slots__ = ("exceeded", "received", "started")
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.exceeded = False
+        self.started = False
