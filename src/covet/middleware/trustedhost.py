@@ -17,6 +17,7 @@ from covet.middleware._util import (
 
 __all__ = ("TrustedHostMiddleware", "split_host")
 
+_CACHE_SIZE = 256
 _HOSTNAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 _PATTERN = re.compile(r"^(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$|^\[[0-9a-f:.]+\]$")
 
@@ -74,6 +75,7 @@ class TrustedHostMiddleware:
         self.exact = frozenset(exact)
         self.suffixes = tuple(suffixes)
         self.www_redirect = www_redirect
+        self._allowed_raw: set[bytes] = set()  # raw Host header values that passed
 
     def is_allowed(self, host: str) -> bool:
         """Whether ``host`` (without port, lower-case) matches ``allowed_hosts``."""
@@ -86,9 +88,14 @@ class TrustedHostMiddleware:
             await self.app(scope, receive, send)
             return
         raw = get_header(scope["headers"], b"host")
+        if raw in self._allowed_raw:  # a Host value already found allowed
+            await self.app(scope, receive, send)
+            return
         host, port = split_host(raw.decode("latin-1")) if raw else ("", "")
         valid = host.startswith("[") or bool(_HOSTNAME.match(host))
         if valid and self.is_allowed(host):
+            if raw and len(self._allowed_raw) < _CACHE_SIZE:  # client-chosen values: bounded
+                self._allowed_raw.add(raw)
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
