@@ -125,10 +125,12 @@ def extract_blocks(page: str, text: str) -> list[Block]:
 
 
 def _compile(source: str, filename: str, first_line: int) -> types.CodeType:
-    """Compile with top-level await allowed, keeping the page's line numbers."""
-    padded = "\n" * (first_line - 1) + source
-    linecache.cache[filename] = (len(padded), None, padded.splitlines(True), filename)
-    return compile(padded, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    """Compile with top-level await allowed, numbering lines as on the page."""
+    tree = ast.parse(source, filename, "exec")
+    ast.increment_lineno(tree, first_line - 1)
+    lines = ["\n"] * (first_line - 1) + source.splitlines(True)
+    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+    return compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
 
 
 def _run(code: types.CodeType, namespace: dict[str, object], loop: asyncio.AbstractEventLoop) -> None:
@@ -142,10 +144,12 @@ def _run(code: types.CodeType, namespace: dict[str, object], loop: asyncio.Abstr
 def page_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[types.ModuleType]:
     """A fresh module for the page's namespace, in a temporary working directory.
 
-    Databases, ORM models and modules the page creates are unregistered afterwards.
+    Databases, ORM models, path convertors and modules the page creates are
+    unregistered afterwards.
     """
     from covet.db import database as db_registry
     from covet.orm import base as orm_base
+    from covet.routing import convertors
 
     page = request.node.callspec.params["page"]
     name = "docs_" + re.sub(r"\W", "_", page.removesuffix(".md"))
@@ -156,10 +160,13 @@ def page_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest
     sys.modules[name] = module
     databases_before = dict(db_registry._registry)
     modules_before = set(sys.modules)
+    convertors_before = dict(convertors._CONVERTORS)
     try:
         yield module
     finally:
         sys.modules.pop(name, None)
+        convertors._CONVERTORS.clear()
+        convertors._CONVERTORS.update(convertors_before)
         for mod in set(sys.modules) - modules_before:
             if getattr(sys.modules[mod], "__file__", "") and str(tmp_path) in str(sys.modules[mod].__file__):
                 del sys.modules[mod]
