@@ -48,7 +48,7 @@ class OAuth2PasswordBearer(SecurityBase):
         value = request.headers.get("authorization")
         scheme, _, token = (value or "").strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() != "bearer" or not token or " " in token:  # like HTTPBearer
             if self.auto_error:
                 self._unauthorized()
             return None
