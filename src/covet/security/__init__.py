@@ -6,7 +6,9 @@ header (``auto_error=False``: returns ``None`` instead). ``security_scheme`` is 
 OpenAPI Security Scheme object, ``scheme_name`` its key in ``components.securitySchemes``.
 
 They only *extract* credentials; checking them is the application's job. Compare secrets
-with ``secrets.compare_digest`` (constant time), never ``==``.
+in constant time as bytes, ``secrets.compare_digest(given.encode(), expected.encode())``,
+never with ``==`` (and never ``compare_digest`` on ``str``: it raises ``TypeError`` for
+non-ASCII text, which a client can send to turn a 401 into a 500).
 """
 
 from __future__ import annotations

@@ -22,7 +22,11 @@ class HTTPAuthorizationCredentials:
 
 @dataclass(frozen=True, slots=True)
 class HTTPBasicCredentials:
-    """Decoded Basic credentials. Check them with ``secrets.compare_digest``."""
+    """Decoded Basic credentials (any Unicode: the client chooses them).
+
+    Compare as bytes in constant time, ``secrets.compare_digest(creds.password.encode(),
+    expected.encode())``: given ``str`` it raises ``TypeError`` (a 500) on non-ASCII input.
+    """
 
     username: str
     password: str
