@@ -147,7 +147,8 @@ class _Done:
     __slots__ = ()
 
     def __await__(self) -> Generator[Any, None, None]:
-        return iter(())
+        return
+        yield  # a generator that ends at once
 
 
 _DONE = _Done()
