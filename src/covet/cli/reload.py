@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-__all__ = ("PollingWatcher", "Reloader", "snapshot")
+__all__ = ("PollingWatcher", "Reloader", "child_command", "snapshot")
 
 logger = logging.getLogger("covet.cli")
 
@@ -152,5 +152,16 @@ class Reloader:
 
 
 def child_command(argv: Sequence[str]) -> list[str]:
-    """The ``covet run`` command line without ``--reload`` for the child process."""
-    return [sys.executable, "-m", "covet.cli", *[a for a in argv if a != "--reload"]]
+    """The ``covet run`` command line for the child: no ``--reload``, one worker."""
+    kept: list[str] = []
+    skip_value = False
+    for arg in argv:
+        if skip_value:
+            skip_value = False
+        elif arg == "--reload" or arg.startswith("--workers="):
+            continue
+        elif arg == "--workers":
+            skip_value = True
+        else:
+            kept.append(arg)
+    return [sys.executable, "-m", "covet.cli", *kept]

@@ -47,7 +47,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
         if args.workers > 1:
             style.write(style.paint("--reload runs a single worker; --workers ignored.", "yellow"))
-        command = child_command([a for a in argv if not a.startswith("--workers")])
+        command = child_command(argv)
         if args.app is None:
             command.insert(command.index("run") + 1, target)
         dirs = [Path(args.app_dir)] + [Path(d) for d in args.reload_dir]

@@ -208,6 +208,7 @@ def test_child_command_drops_reload() -> None:
     command = child_command(["run", "main:app", "--reload", "--port", "9000"])
     assert command[:3] == [sys.executable, "-m", "covet.cli"]
     assert command[3:] == ["run", "main:app", "--port", "9000"]
+    assert child_command(["run", "--workers", "4", "--reload", "x:app", "--workers=2"])[3:] == ["run", "x:app"]
 
 
 def test_iter_routes_on_plain_objects() -> None:
