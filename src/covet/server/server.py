@@ -243,9 +243,8 @@ def run(app: ASGIApp | str, **options: Any) -> None:
     loop = new_event_loop(config.loop)
     try:
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(Server(application, config).serve())
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # signals are handled inside serve()
+            loop.run_until_complete(Server(application, config).serve())
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
