@@ -125,6 +125,11 @@ class Connection:
         row = await self._call("fetch_one", sql, params)
         return None if row is None else row[column]
 
+    async def insert(self, sql: str, params: Params = None) -> Any:
+        """Run an INSERT as written; the first value of its ``RETURNING`` row, else the
+        driver's ``lastrowid`` (what ``Database.insert_returning_id`` runs on a pool)."""
+        return await self._call("insert", sql, params)
+
     async def insert_returning_id(self, sql: str, params: Params = None, *, pk: str = "id") -> Any:
         """Run an INSERT; the generated key (RETURNING where supported, else lastrowid)."""
         if self.dialect.supports_returning and " RETURNING " not in sql.upper():

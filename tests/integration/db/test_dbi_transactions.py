@@ -191,3 +191,40 @@ async def test_swallowed_error_never_commits_silently(db: Database, table: str) 
                 await _insert(db, table, "dup")
         assert await _names(db, table) == ["dup", "kept"]
     assert db.primary_pool.in_use == 0
+
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "lastrowid"])
+async def test_insert_returning_id_inside_transaction_and_connection(
+    db: Database, table: str, returning: bool
+) -> None:
+    # Without RETURNING (MySQL 8, MariaDB < 10.5) the id comes from lastrowid; force
+    # that path on backends that have RETURNING so both are covered where they exist.
+    if not returning:
+        if db.dialect.name == "postgresql":
+            pytest.skip("PostgreSQL always has RETURNING (and no lastrowid)")
+        db.dialect.supports_returning = False
+    p = db.dialect.placeholder
+    sql = f"INSERT INTO {db.dialect.quote(table)} (name, qty) VALUES ({p(1)}, {p(2)})"
+    first = await db.insert_returning_id(sql, ["pool", 1])
+    async with db.transaction():
+        in_tx = await db.insert_returning_id(sql, ["tx", 2])
+    with pytest.raises(Boom):
+        async with db.transaction():
+            await db.insert_returning_id(sql, ["rolled back", 3])
+            raise Boom
+    async with db.connection() as conn:
+        held = await db.insert_returning_id(sql, ["held", 4])
+        direct = await conn.insert_returning_id(sql, ["direct", 5])
+    assert all(isinstance(v, int) for v in (first, in_tx, held, direct))
+    assert first < in_tx < held < direct
+    rows = await db.fetch_all(
+        f"SELECT id, name FROM {db.dialect.quote(table)} ORDER BY id", using="primary"
+    )
+    assert [(r["id"], r["name"]) for r in rows] == [
+        (first, "pool"),
+        (in_tx, "tx"),
+        (held, "held"),
+        (direct, "direct"),
+    ]
+    assert db.primary_pool.in_use == 0

@@ -99,6 +99,24 @@ async def test_bulk_create_returns_pks_and_bulk_update(db: Database) -> None:
     assert again[authors[200].pk].score == 200.0 and again[authors[200].pk].name is None
 
 
+async def test_bulk_create_without_returning_inside_a_transaction(db: Database) -> None:
+    # MySQL 8 / MariaDB < 10.5: ids come from one INSERT per row (lastrowid) in a
+    # transaction, which must also work inside the caller's own transaction.
+    if db.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL always has RETURNING")
+    db.dialect.supports_returning = False
+    alone = await Author.objects.bulk_create([Author(email=f"r{i}@x.io") for i in range(3)])
+    async with db.transaction():
+        nested = await Author.objects.bulk_create([Author(email=f"t{i}@x.io") for i in range(3)])
+        single = await Author.objects.create(email="single@x.io")
+    ids = [a.pk for a in alone + nested] + [single.pk]
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 7
+    stored = await Author.objects.in_bulk(ids)
+    assert sorted(a.email for a in stored.values()) == sorted(
+        [f"r{i}@x.io" for i in range(3)] + [f"t{i}@x.io" for i in range(3)] + ["single@x.io"]
+    )
+
+
 async def test_get_or_create_and_update_or_create(db: Database) -> None:
     c, created = await Counter.objects.get_or_create(name="hits", defaults={"value": 5})
     assert created and c.value == 5
