@@ -229,11 +229,39 @@ def derive_schema(
         if (include is None or f.name in include or f.attname in include)
         and not (exclude and (f.name in exclude or f.attname in exclude))
     )
-    title = name or f"{model.__name__}Schema"
+    title = name or _default_name(model, include, exclude, chosen)
     key = (model, chosen, title)
     cls = _derived.get(key)
     if cls is None:
-        cls = _derived[key] = type(
-            title, (SchemaObject,), {"__model__": model, "__fields__": chosen, "__slots__": ()}
-        )
+        namespace = {
+            "__model__": model,
+            "__fields__": chosen,
+            "__slots__": (),
+            "__module__": model.__module__,
+            "__qualname__": title,
+        }
+        cls = _derived[key] = type(title, (SchemaObject,), namespace)
     return cls
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+def _default_name(
+    model: type[Model],
+    include: set[str] | None,
+    exclude: set[str] | None,
+    chosen: tuple[str, ...],
+) -> str:
+    """A stable name telling subsets apart: ``UserOnlyEmailName`` (the fields kept, in
+    model order, when ``include`` is given), ``UserWithoutPasswordHash`` (the fields
+    dropped, sorted), ``UserSchema`` (all fields)."""
+    base = model.__name__
+    if include is not None:
+        return f"{base}Only{''.join(_camel(n) for n in chosen)}" if chosen else f"{base}Empty"
+    if exclude:
+        meta = model._meta
+        dropped = sorted({(meta.by_name.get(n) or meta.by_attname[n]).name for n in exclude})
+        return f"{base}Without{''.join(_camel(n) for n in dropped)}"
+    return f"{base}Schema"

@@ -59,8 +59,10 @@ def _coerce(field: Field, value: Any, from_json: bool) -> Any:
                 return value.pk  # type: ignore[union-attr]
             raise Invalid("type_error", "Input should be a valid integer")
         lo, hi = INT_RANGES[kind]
-        if not lo <= value <= hi:
-            raise Invalid("range", f"Input should be between {lo} and {hi}")
+        if value < lo:
+            raise Invalid("too_small", f"Input should be greater than or equal to {lo}")
+        if value > hi:
+            raise Invalid("too_large", f"Input should be less than or equal to {hi}")
         return value
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -162,13 +164,13 @@ def _decimal(field: Field, value: Any) -> decimal.Decimal:
     whole = len(digits) - places if isinstance(exp, int) else len(digits)
     if field.decimal_places is not None and places > field.decimal_places:
         raise Invalid(
-            "decimal_places", f"Decimal should have at most {field.decimal_places} decimal places"
+            "value_error", f"Decimal should have at most {field.decimal_places} decimal places"
         )
     if field.max_digits is not None:
         max_whole = field.max_digits - (field.decimal_places or 0)
         if whole > max_whole:
             raise Invalid(
-                "max_digits", f"Decimal should have at most {max_whole} digits before the point"
+                "value_error", f"Decimal should have at most {max_whole} digits before the point"
             )
     return d
 
@@ -196,26 +198,26 @@ def _constraints(field: Field, value: Any) -> None:
         allowed = [c[0] if isinstance(c, (tuple, list)) else c for c in field.choices]
         if value not in allowed:
             raise Invalid(
-                "choices", f"Input should be one of {', '.join(repr(a) for a in allowed)}"
+                "enum", f"Input should be one of {', '.join(repr(a) for a in allowed)}"
             )
     if field.kind in ("str", "text"):
         if field.max_length is not None and len(value) > field.max_length:
-            raise Invalid("max_length", f"String should have at most {field.max_length} characters")
+            raise Invalid("too_long", f"String should have at most {field.max_length} characters")
         if field.min_length is not None and len(value) < field.min_length:
             raise Invalid(
-                "min_length", f"String should have at least {field.min_length} characters"
+                "too_short", f"String should have at least {field.min_length} characters"
             )
     if field.ge is not None and value < field.ge:
-        raise Invalid("range", f"Input should be greater than or equal to {field.ge}")
+        raise Invalid("too_small", f"Input should be greater than or equal to {field.ge}")
     if field.le is not None and value > field.le:
-        raise Invalid("range", f"Input should be less than or equal to {field.le}")
+        raise Invalid("too_large", f"Input should be less than or equal to {field.le}")
 
 
 def clean(field: Field, value: Any, from_json: bool) -> Any:
     if value is None:
         if field.nullable or field.auto:
             return None
-        raise Invalid("null", "Field may not be null")
+        raise Invalid("type_error", "Field may not be null")
     value = _coerce(field, value, from_json)
     _constraints(field, value)
     return value

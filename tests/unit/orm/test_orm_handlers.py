@@ -9,6 +9,9 @@ from covet.testing import TestClient
 
 AccountIn = Account.schema(include={"email", "nickname", "age"}, name="AccountIn")
 AccountOut = Account.schema(exclude={"password_hash"}, name="AccountOut")
+# unnamed subsets (module level: handler annotations are resolved from module globals)
+CreateIn = Account.schema(include={"email", "nickname"})
+Public = Account.schema(exclude={"password_hash", "extra"})
 
 
 def make_app() -> Covet:
@@ -39,7 +42,7 @@ def test_subset_schemas_validate_and_filter_output() -> None:
         bad = client.post("/accounts", json={"email": "x" * 300, "age": "old"})
         assert bad.status_code == 422
         fields = {d["field"]: d["code"] for d in bad.json()["details"]}
-        assert fields == {"body.email": "max_length", "body.age": "type_error"}
+        assert fields == {"body.email": "too_long", "body.age": "type_error"}
 
 
 def test_model_as_body_and_response() -> None:
@@ -57,3 +60,33 @@ def test_openapi_components() -> None:
     assert "AccountIn" in schemas and "AccountOut" in schemas
     assert "password_hash" not in schemas["AccountOut"]["properties"]
     assert schemas["AccountIn"]["required"] == ["email"]
+
+
+def test_unnamed_subsets_get_distinct_clean_openapi_components() -> None:
+    from covet.openapi import generate_openapi
+
+    create_in, public = CreateIn, Public
+    assert create_in is Account.schema(include={"nickname", "email"})  # stable
+    assert create_in.__name__ == "AccountOnlyEmailNickname"
+    assert public.__name__ == "AccountWithoutExtraPasswordHash"
+    assert Account.schema().__name__ == "AccountSchema"
+    for cls in (create_in, public):
+        assert cls.__module__ == Account.__module__
+        assert cls.__qualname__ == cls.__name__
+
+    app = Covet(title="subsets")
+
+    @app.post("/a")
+    async def a(body: CreateIn) -> Public:  # type: ignore[valid-type]
+        return Account(**body, id=1)  # type: ignore[return-value]
+
+    @app.put("/b")
+    async def b(body: Public) -> CreateIn:  # type: ignore[valid-type]
+        return body  # type: ignore[return-value]
+
+    components = generate_openapi(app)["components"]["schemas"]
+    assert {"AccountOnlyEmailNickname", "AccountWithoutExtraPasswordHash"} <= set(components)
+    assert components["AccountOnlyEmailNickname"]["title"] == "AccountOnlyEmailNickname"
+    assert set(components["AccountOnlyEmailNickname"]["properties"]) == {"email", "nickname"}
+    assert "password_hash" not in components["AccountWithoutExtraPasswordHash"]["properties"]
+    assert not any("abc" in name or "." in name for name in components)

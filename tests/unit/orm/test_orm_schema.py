@@ -19,13 +19,40 @@ def test_validate_collects_every_error() -> None:
         a.validate()
     got = {d["field"]: d["code"] for d in info.value.details}
     assert got == {
-        "email": "max_length",
-        "nickname": "min_length",
-        "age": "range",
-        "price": "decimal_places",
-        "size": "choices",
+        "email": "too_long",
+        "nickname": "too_short",
+        "age": "too_large",
+        "price": "value_error",
+        "size": "enum",
     }
     assert all(set(d) == {"field", "message", "code", "value"} for d in info.value.details)
+
+
+def test_error_codes_use_the_framework_vocabulary() -> None:
+    from covet.orm import Field, Model
+
+    class Limits(Model):
+        n: int = Field(default=0)
+        small: int = Field(default=0, ge=10)
+        money: decimal.Decimal = Field(default=decimal.Decimal(0), max_digits=4, decimal_places=2)
+        label: str = Field(default="x", max_length=5)
+
+        class Meta:
+            table = "u_limits"
+
+    cases = {
+        "n": (2**31, "too_large"),
+        "small": (3, "too_small"),
+        "money": ("123.45", "value_error"),
+        "label": (None, "type_error"),
+    }
+    for name, (value, code) in cases.items():
+        with pytest.raises(ValidationError) as info:
+            Limits.__covet_validate__({name: value}, "body")
+        assert [(d["field"], d["code"]) for d in info.value.details] == [(f"body.{name}", code)]
+    with pytest.raises(ValidationError) as info:
+        Limits.__covet_validate__({"n": -(2**31) - 1}, "body")
+    assert info.value.details[0]["code"] == "too_small"
 
 
 def test_covet_validate_coerces_json_and_prefixes_loc() -> None:
