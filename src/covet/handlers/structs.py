@@ -114,10 +114,11 @@ class StructField:
         return self.alias or self.name
 
 
-def struct_fields(tp: Any, kind: str | None = None) -> list[StructField]:
+def struct_fields(tp: Any, kind: str | None = None, *, output: bool = False) -> list[StructField]:
     """The fields of a dataclass, TypedDict or plain annotated class, in declaration order.
 
     ``tp`` may be a parametrised generic (``Page[Item]``): type variables are substituted.
+    ``output``: also the dataclass fields with ``init=False`` (responses show them).
     """
     hints = class_hints(tp)
     tp = get_origin(tp) or tp
@@ -125,7 +126,7 @@ def struct_fields(tp: Any, kind: str | None = None) -> list[StructField]:
     fields: list[StructField] = []
     if kind == "dataclass":
         for f in dataclasses.fields(tp):
-            if not f.init:
+            if not f.init and not output:
                 continue
             ann = hints.get(f.name, Any)
             alias = f.metadata.get("alias") if f.metadata else None
@@ -133,8 +134,8 @@ def struct_fields(tp: Any, kind: str | None = None) -> list[StructField]:
                 fields.append(StructField(f.name, ann, False, f.default, alias=alias))
             elif f.default_factory is not dataclasses.MISSING:
                 fields.append(StructField(f.name, ann, False, default_factory=f.default_factory, alias=alias))
-            else:
-                fields.append(StructField(f.name, ann, True, alias=alias))
+            else:  # no default: required on input; set by __post_init__ when init=False
+                fields.append(StructField(f.name, ann, f.init, alias=alias))
     elif kind == "typeddict":
         required = tp.__required_keys__
         for name, hint in hints.items():
@@ -169,7 +170,7 @@ def build_struct(alias: Any, kind: str, strings: bool, fa: bool, extra: str) -> 
 
     _cache[key] = forward
     try:
-        fields = struct_fields(alias, kind)
+        fields = struct_fields(alias, kind, output=fa)
         specs = []
         for f in fields:
             val = _compile(f.annotation, strings, fa, extra)
@@ -217,7 +218,10 @@ def build_struct(alias: Any, kind: str, strings: bool, fa: bool, extra: str) -> 
         if type(value) is not dict:
             if kind == "dataclass":
                 if fa and type(value) is tp:  # built by the handler itself: copy the fields out
-                    return copy_out(value)
+                    try:
+                        return copy_out(value)
+                    except AttributeError:  # an init=False field never set: leave it out
+                        return struct(_attributes(value, specs))
                 if not fa and isinstance(value, tp):
                     return value
             if kind == "class" and not fa and isinstance(value, tp):
@@ -238,7 +242,7 @@ def build_struct(alias: Any, kind: str, strings: bool, fa: bool, extra: str) -> 
                     errors.append(((key,), "missing", "Field required", MISSING))
                 elif factory is not None:
                     kwargs[fname if not fa else key] = factory()
-                elif kind != "typeddict":
+                elif kind != "typeddict" and default is not MISSING:
                     kwargs[fname if not fa else key] = default
                 continue
             if type(raw) is fast:

@@ -194,6 +194,8 @@ def is_struct(tp: Any) -> bool:
     origin = get_origin(tp)
     if tp is dict or origin is dict or tp is typing.Any:
         return tp is not typing.Any
+    if origin is tuple and Ellipsis not in get_args(tp):
+        return True  # a fixed-length tuple is a JSON array: it cannot be a repeated query key
     if origin in SEQUENCE_ORIGINS or tp in SEQUENCE_ORIGINS:
         return any(is_struct(a) for a in get_args(tp) if a is not Ellipsis) or tp in SEQUENCE_ORIGINS
     if is_union(tp):

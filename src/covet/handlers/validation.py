@@ -123,6 +123,8 @@ def _build(tp: Any, strings: bool, fa: bool, extra: str) -> Validator:
         kind = "typeddict" if is_typeddict(generic) else "dataclass" if dataclasses.is_dataclass(generic) else "class"
         return build_struct(tp, kind, strings, fa, extra)
     if isinstance(tp, type):
+        if issubclass(tp, tuple) and hasattr(tp, "_fields"):
+            return _namedtuple(tp, strings, fa, extra)
         if is_typeddict(tp):
             return build_struct(tp, "typeddict", strings, fa, extra)
         if dataclasses.is_dataclass(tp):
@@ -234,6 +236,37 @@ def _fixed_tuple(items: list[Validator]) -> Validator:
         return tuple(out)
 
     return tup
+
+
+def _namedtuple(tp: type, strings: bool, fa: bool, extra: str) -> Validator:
+    """A NamedTuple is a JSON array of its fields (trailing fields with defaults optional)."""
+    hints = hints_of(tp)
+    names: tuple[str, ...] = tp._fields  # type: ignore[attr-defined]
+    items = [_compile(hints.get(n, typing.Any), strings, fa, extra) for n in names]
+    n = len(names)
+    least = n - len(tp._field_defaults)  # type: ignore[attr-defined]
+    expected = f"Expected an array of {least} to {n} items" if least != n else f"Expected an array of {n} items"
+    name = tp.__name__
+
+    def named(value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            fail("type_error", f"{expected} ({name})", value)
+        if not least <= len(value) <= n:
+            fail("value_error", f"{expected} ({name})", value)
+        out = []
+        errors = None
+        for i, (val, x) in enumerate(zip(items, value, strict=False)):
+            try:
+                out.append(val(x))
+            except Invalid as exc:
+                errors = (errors or []) + exc.prefixed(i)
+        if errors:
+            raise Invalid(errors)
+        if fa:  # responses: the full array, defaults filled in
+            return list(tp(*out))
+        return tp(*out)
+
+    return named
 
 
 def _mapping(tp: Any, strings: bool, fa: bool, extra: str) -> Validator:
