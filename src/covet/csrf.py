@@ -116,7 +116,9 @@ class CSRFMiddleware:
     found in the first ``max_form_scan`` bytes of the body. Requests with an ``Origin``
     header must come from this host or ``trusted_origins``; over https, a request
     without ``Origin`` needs a same-origin ``Referer``. Failures answer 403 with a JSON
-    ``{"error": ...}`` saying what was wrong.
+    ``{"error": ...}`` saying what was wrong. WebSocket handshakes carrying an ``Origin``
+    (every browser sends one) must pass the same origin check, else they are closed
+    with code 1008 before the app sees them (cross-site WebSocket hijacking).
 
     Exempt: paths matching ``exempt_paths`` (glob patterns such as ``"/webhooks/*"``, or
     compiled regexes) and handlers decorated with :func:`csrf_exempt`.
@@ -184,12 +186,19 @@ class CSRFMiddleware:
             p if isinstance(p, re.Pattern) else re.compile(fnmatch.translate(p)) for p in exempt_paths
         ]
         self.trusted_origins = frozenset(origins)
+        self._trusted_ws = frozenset(_without_default_port(o) for o in origins)
         self.use_session = use_session
         self.max_form_scan = max_form_scan
         self._routes: tuple[Any, RouteTable | None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket" and not self._websocket_origin_ok(scope):
+                # Cross-site WebSocket hijacking: browsers send the session cookie with a
+                # handshake opened by any page; only Origin tells them apart.
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1008, "reason": "CSRF origin check failed"})
+                return
             await self.app(scope, receive, send)
             return
         cookie_raw = self._cookie_token(scope)
@@ -298,6 +307,18 @@ class CSRFMiddleware:
         if parts.scheme != "https" or (ref_origin != own and ref_origin not in self.trusted_origins):
             raise CSRFError("CSRF referer check failed: the Referer is not this site")
 
+    def _websocket_origin_ok(self, scope: Scope) -> bool:
+        """A handshake without ``Origin`` (not a browser) or from this site or a trusted
+        origin; default ports are ignored (``ws``/``wss`` count as ``http``/``https``)."""
+        headers = scope["headers"]
+        origin = next((v.decode("latin-1").lower() for k, v in headers if k == b"origin"), None)
+        if origin is None or any(p.fullmatch(scope["path"]) for p in self.exempt_patterns):
+            return True
+        host = next((v.decode("latin-1").lower() for k, v in headers if k == b"host"), "")
+        scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
+        origin = _without_default_port(origin)
+        return origin == _without_default_port(f"{scheme}://{host}") or origin in self._trusted_ws
+
     async def _form_token(self, scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
         content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
         media, _, params = content_type.decode("latin-1").partition(";")
@@ -361,6 +382,13 @@ class CSRFMiddleware:
     def _set_cookie(self, scope: Scope, raw: bytes) -> str:
         secure = self.cookie_secure if self.cookie_secure is not None else scope.get("scheme") == "https"
         return build_set_cookie(self.cookie_name, self.signer.sign(raw), secure=secure, **self.cookie_options)
+
+
+def _without_default_port(origin: str) -> str:
+    for scheme, port in (("http://", ":80"), ("https://", ":443")):
+        if origin.startswith(scheme) and origin.endswith(port):
+            return origin[: -len(port)]
+    return origin
 
 
 def _decode_raw(token: str) -> bytes | None:

@@ -16,6 +16,7 @@ from covet.csrf import CSRFMiddleware, csrf_exempt, get_csrf_token
 from covet.sessions import MemoryStore, SessionMiddleware, rotate
 from covet.sessions.signing import b64encode
 from covet.testing import TestClient
+from covet.websockets import WebSocketDisconnect
 
 
 def test_static_route_does_not_borrow_exemption_of_parametrised_route() -> None:
@@ -218,3 +219,44 @@ async def test_replay_of_a_trickled_form_is_linear_and_intact() -> None:
     assert sent[0]["status"] == 200
     assert sent[1]["body"] == hashlib.sha256(b"".join(chunks)).hexdigest().encode()
     assert spent < 0.7, f"{spent:.3f}s of CPU for one 512 KB form"
+
+
+async def ws_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Accepts and tells the signed-in user (what a hijacking page would read)."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": str(scope["session"].get("user"))})
+    await send({"type": "websocket.close", "code": 1000})
+
+
+def ws_stack(**options: object) -> TestClient:
+    csrf = CSRFMiddleware(ws_app, secret_key=SECRET, **options)  # type: ignore[arg-type]
+    return TestClient(SessionMiddleware(csrf, secret_key=SECRET), base_url="https://app.example.com")
+
+
+def _ws_text(c: TestClient, origin: str | None) -> str:
+    headers = {"origin": origin} if origin is not None else None
+    with c.websocket_connect("/ws", headers=headers) as ws:
+        return str(ws.receive_text())
+
+
+def test_cross_site_websocket_handshake_is_refused() -> None:
+    """The session cookie rides along on a handshake opened by any page; without an
+    Origin check a hostile page (e.g. a sibling subdomain: same-site, so even SameSite
+    cookies are sent) could talk to the socket as the signed-in user."""
+    c = ws_stack()
+    c.cookies.set("session", SessionMiddleware(ws_app, secret_key=SECRET).signer.dumps({"user": "alice"}))
+    for hostile in ("https://evil.example.com", "null", "http://app.example.com", "https://app.example.com.evil.io"):
+        with pytest.raises(WebSocketDisconnect) as refused:
+            _ws_text(c, hostile)
+        assert refused.value.code == 1008, hostile
+    assert _ws_text(c, "https://app.example.com") == "alice"
+    assert _ws_text(c, "https://APP.example.com:443") == "alice"
+    assert _ws_text(c, None) == "alice"  # not a browser: no ambient-credential attack
+
+
+def test_websocket_trusted_and_exempt_origins() -> None:
+    c = ws_stack(trusted_origins=["https://admin.example.com"], exempt_paths=["/public/*"])
+    assert _ws_text(c, "https://admin.example.com") == "None"
+    with c.websocket_connect("/public/feed", headers={"origin": "https://elsewhere.io"}) as ws:
+        assert ws.receive_text() == "None"
