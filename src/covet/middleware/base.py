@@ -64,10 +64,14 @@ class _Done:
 class _CallNextResponse(StreamingResponse):
     """The downstream response as it streams: status/headers as sent, body relayed."""
 
-    __slots__ = ()
+    __slots__ = ("_downstream", "_own_body")
 
     def __init__(
-        self, status_code: int, raw_headers: list[tuple[bytes, bytes]], body: AsyncIterator[bytes]
+        self,
+        status_code: int,
+        raw_headers: list[tuple[bytes, bytes]],
+        body: AsyncIterator[bytes],
+        downstream: _Downstream | None = None,
     ) -> None:
         self.status_code = status_code
         self.media_type = None
@@ -77,6 +81,8 @@ class _CallNextResponse(StreamingResponse):
         self.body_iterator = body
         self._sync_iterator = None
         self.raw_headers = list(raw_headers)
+        self._downstream = downstream
+        self._own_body = body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The downstream app watches for disconnects itself; listening here too would
@@ -84,8 +90,17 @@ class _CallNextResponse(StreamingResponse):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        async for chunk in self.body_iterator:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        downstream = self._downstream
+        if (
+            downstream is not None
+            and self.body_iterator is self._own_body
+            and not downstream.body_started
+            and await downstream.relay(send)
+        ):
+            pass  # relayed straight from the queue, as the loop below would have
+        else:
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         if self.background is not None:
             await self.background()
@@ -101,6 +116,7 @@ class _Downstream:
 
     __slots__ = (
         "ack",
+        "body_started",
         "consumer",
         "done_seen",
         "finished",
@@ -119,6 +135,7 @@ class _Downstream:
         self.task: asyncio.Task[None] | None = None
         self.finished = False  # the final body message has been relayed
         self.done_seen = False  # the _Done marker has been taken
+        self.body_started = False  # body() has been iterated (relay() may no longer run)
 
     def _push(self, item: Message | _Done) -> None:
         self.messages.append(item)
@@ -167,7 +184,33 @@ class _Downstream:
         if ack is not None and not ack.done():
             ack.set_result(None)
 
+    async def relay(self, send: Send) -> bool:
+        """What iterating ``body()`` and sending each chunk does, without the generator.
+
+        Plain body messages are forwarded as ``more_body=True`` chunks (empty ones
+        dropped) until the last; returns False, with the message put back for
+        ``body()``, at the first message of another kind (a file to read).
+        """
+        while True:
+            message = await self.next_message()
+            if isinstance(message, _Done):
+                if message.error is not None:
+                    raise message.error
+                self.finished = True
+                return True
+            if message["type"] != "http.response.body":
+                self.messages.appendleft(message)
+                self.pending += len(message.get("body", b""))
+                return False
+            body = message.get("body", b"")
+            if body:
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            if not message.get("more_body", False):
+                self.finished = True
+                return True
+
     async def body(self) -> AsyncIterator[bytes]:
+        self.body_started = True
         while True:
             message = await self.next_message()
             if isinstance(message, _Done):
@@ -302,7 +345,9 @@ class BaseHTTPMiddleware:
                 raise RuntimeError("No response returned: the app finished without sending one")
             if first["type"] != "http.response.start":
                 raise RuntimeError(f"Expected 'http.response.start' first, got {first['type']!r}")
-            return _CallNextResponse(first["status"], first.get("headers", []), downstream.body())
+            return _CallNextResponse(
+                first["status"], first.get("headers", []), downstream.body(), downstream
+            )
 
         try:
             response = await self.dispatch_func(request, call_next)
