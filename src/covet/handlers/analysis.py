@@ -155,7 +155,11 @@ def _signature(call: Callable[..., Any], owner: str) -> tuple[inspect.Signature,
     try:
         hints = typing.get_type_hints(target, include_extras=True)
     except NameError as exc:
-        raise ImproperlyConfigured(f"{owner}: cannot resolve an annotation: {exc}") from exc
+        raise ImproperlyConfigured(
+            f"{owner}: cannot resolve an annotation: {exc} (with postponed annotations the "
+            f"types must be importable from module {getattr(target, '__module__', '?')!r}: "
+            "define them at module level)"
+        ) from exc
     except TypeError:
         hints = {}
     return sig, hints

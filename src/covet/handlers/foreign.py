@@ -19,7 +19,7 @@ from covet.exceptions import MissingDependency, ValidationError
 from .errors import MISSING, ErrorEntry, Invalid, RawPath
 from .jsonbody import BadJSON, loads, loads_limited
 
-__all__ = ("json_decoder", "python_validator", "serializer")
+__all__ = ("json_decoder", "output_validator", "python_validator", "serializer")
 
 
 def _module(name: str, extra: str) -> Any:
@@ -195,6 +195,32 @@ def python_validator(tp: Any, kind: str, *, from_attributes: bool = False) -> Ca
             raise Invalid(protocol_errors(exc)) from None
 
     return proto_v
+
+
+def output_validator(tp: Any, kind: str) -> Callable[[Any], Any]:
+    """A foreign model nested in a stdlib response model: validated, then lowered to JSON
+    builtins the way the model system itself would encode it (the output is JSON-encoded
+    by covet, which does not know pydantic or msgspec objects)."""
+    validate = python_validator(tp, kind, from_attributes=True)
+    if kind == "pydantic":
+        pyd = _module("pydantic", "pydantic")
+        if isinstance(tp, type) and issubclass(tp, pyd.BaseModel):
+            to_python = tp.__pydantic_serializer__.to_python  # type: ignore[attr-defined]
+        else:
+            to_python = pyd.TypeAdapter(tp).dump_python
+
+        def pyd_out(value: Any) -> Any:
+            return to_python(validate(value), mode="json")
+
+        return pyd_out
+    if kind == "msgspec":
+        to_builtins = _module("msgspec", "fast").to_builtins
+
+        def ms_out(value: Any) -> Any:
+            return to_builtins(validate(value))
+
+        return ms_out
+    return validate
 
 
 NativeDecoder = tuple[Callable[[bytes], Any], tuple[type[BaseException], ...], Callable[[Any, bytes], Exception]]

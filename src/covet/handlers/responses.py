@@ -55,6 +55,20 @@ def _is_model(tp: Any) -> bool:
     return any(_is_model(a) for a in get_args(tp) if a is not Ellipsis)
 
 
+def _stdlib_struct_inside(tp: Any) -> bool:
+    """Whether a stdlib struct (dataclass, TypedDict, annotated class) is part of ``tp``."""
+    tp, _ = unwrap_annotated(tp)
+    if foreign_kind(tp) is not None:
+        return False
+    if generic_origin(tp) is not None or is_typeddict(tp):
+        return True
+    if isinstance(tp, type) and (
+        dataclasses.is_dataclass(tp) or (tp.__module__ != "builtins" and _annotated(tp))
+    ):
+        return True
+    return any(_stdlib_struct_inside(a) for a in get_args(tp) if a is not Ellipsis)
+
+
 def _annotated(tp: type) -> bool:
     try:
         return bool(typing.get_type_hints(tp))
@@ -78,7 +92,9 @@ def resolve_response_model(route: Any, return_annotation: Any) -> Any:
 def _model_serializer(model: Any, endpoint: str) -> Callable[[Any], bytes]:
     base = unwrap_optional(unwrap_annotated(model)[0])[0]
     kind = foreign_kind(base)
-    if kind is None:
+    if kind is None and not _stdlib_struct_inside(model):
+        # list[Model], dict[str, Model]: the model system serialises the whole value; a
+        # stdlib struct anywhere (Page[Model]) needs covet's validator, which filters it
         for k in ("pydantic", "msgspec"):
             if involves_foreign(model, k):
                 kind = k

@@ -115,9 +115,9 @@ def _build(tp: Any, strings: bool, fa: bool, extra: str) -> Validator:
         return _mapping(tp, strings, fa, extra)
     kind = foreign_kind(tp)
     if kind is not None:
-        from .foreign import python_validator
+        from .foreign import output_validator, python_validator
 
-        return python_validator(tp, kind, from_attributes=fa)
+        return output_validator(tp, kind) if fa else python_validator(tp, kind)
     generic = generic_origin(tp)
     if generic is not None:  # Page[Item]: the struct with its type variables substituted
         kind = "typeddict" if is_typeddict(generic) else "dataclass" if dataclasses.is_dataclass(generic) else "class"

@@ -406,3 +406,71 @@ def test_dataclass_response_filters_nested_values() -> None:
         }
         assert b"password" not in client.get("/account").content
         assert client.get("/wrong").status_code == 500
+
+
+def test_local_class_in_handler_signature_error_names_the_type() -> None:
+    @dataclasses.dataclass
+    class LocalBody:
+        x: int
+
+    app = Covet()
+
+    @app.post("/local")
+    async def local(body: LocalBody) -> None:
+        return None
+
+    with pytest.raises(ImproperlyConfigured) as info:
+        app.build()
+    message = str(info.value)
+    assert "LocalBody" in message
+    assert "module level" in message
+
+
+# --- foreign models inside stdlib response models ----------------------------------------
+
+
+@dataclasses.dataclass
+class Mixed:
+    pyd: list[PydProduct]
+    ms: list[MsProduct]
+
+
+def test_foreign_models_nested_in_a_dataclass_response() -> None:
+    """msgspec Structs inside a stdlib model used to fail to encode (500)."""
+    app = Covet()
+
+    @app.get("/mixed")
+    async def mixed() -> Mixed:
+        return Mixed(
+            [PydProduct(name="a"), {"name": "b", "secret": 1}],  # type: ignore[list-item]
+            [MsProduct(name="c"), {"name": "d", "secret": 1}],  # type: ignore[list-item]
+        )
+
+    with TestClient(app) as client:
+        assert client.get("/mixed").json() == {
+            "pyd": [{"name": "a"}, {"name": "b"}],
+            "ms": [{"name": "c"}, {"name": "d"}],
+        }
+    _document(app)
+
+
+@pytest.mark.parametrize("item", [PydProduct, MsProduct])
+def test_generic_stdlib_page_of_foreign_models_filters_items(item: Any) -> None:
+    """Page[Model] went to the model system, which passed the dataclass's items unchecked."""
+    app = Covet()
+
+    async def page() -> Any:
+        return Page([{"name": "a", "secret": "s"}], 1)
+
+    page.__annotations__ = {"return": Page[item]}
+    app.get("/page")(page)
+
+    async def wrong() -> Any:
+        return Page([{"nom": "a"}], 1)
+
+    wrong.__annotations__ = {"return": Page[item]}
+    app.get("/wrong")(wrong)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/page").json() == {"items": [{"name": "a"}], "total": 1}
+        assert client.get("/wrong").status_code == 500
+    _document(app)
