@@ -116,9 +116,13 @@ class CSRFMiddleware:
     found in the first ``max_form_scan`` bytes of the body. Requests with an ``Origin``
     header must come from this host or ``trusted_origins``; over https, a request
     without ``Origin`` needs a same-origin ``Referer``. Failures answer 403 with a JSON
-    ``{"error": ...}`` saying what was wrong. WebSocket handshakes carrying an ``Origin``
-    (every browser sends one) must pass the same origin check, else they are closed
-    with code 1008 before the app sees them (cross-site WebSocket hijacking).
+    ``{"error": ...}`` saying what was wrong.
+
+    ``check_websocket_origin=True`` applies the origin check to WebSocket handshakes
+    too (browsers send the session cookie with a handshake opened by any page, and
+    always an ``Origin``): others are closed with code 1008 before the app sees them.
+    Turn it on for apps whose sockets use the session, unless ``CORSMiddleware`` (which
+    refuses handshakes from origins outside ``allow_origins``) already guards them.
 
     Exempt: paths matching ``exempt_paths`` (glob patterns such as ``"/webhooks/*"``, or
     compiled regexes) and handlers decorated with :func:`csrf_exempt`.
@@ -144,6 +148,7 @@ class CSRFMiddleware:
         trusted_origins: Sequence[str] = (),
         use_session: bool | None = None,
         max_form_scan: int = 1024 * 1024,
+        check_websocket_origin: bool = False,
     ) -> None:
         if isinstance(exempt_paths, str) or isinstance(trusted_origins, str):
             raise ImproperlyConfigured("exempt_paths and trusted_origins must be lists, not strings")
@@ -189,11 +194,16 @@ class CSRFMiddleware:
         self._trusted_ws = frozenset(_without_default_port(o) for o in origins)
         self.use_session = use_session
         self.max_form_scan = max_form_scan
+        self.check_websocket_origin = check_websocket_origin
         self._routes: tuple[Any, RouteTable | None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            if scope["type"] == "websocket" and not self._websocket_origin_ok(scope):
+            if (
+                scope["type"] == "websocket"
+                and self.check_websocket_origin
+                and not self._websocket_origin_ok(scope)
+            ):
                 # Cross-site WebSocket hijacking: browsers send the session cookie with a
                 # handshake opened by any page; only Origin tells them apart.
                 await receive()  # websocket.connect

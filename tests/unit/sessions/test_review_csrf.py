@@ -230,6 +230,7 @@ async def ws_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def ws_stack(**options: object) -> TestClient:
+    options.setdefault("check_websocket_origin", True)
     csrf = CSRFMiddleware(ws_app, secret_key=SECRET, **options)  # type: ignore[arg-type]
     return TestClient(SessionMiddleware(csrf, secret_key=SECRET), base_url="https://app.example.com")
 
@@ -253,6 +254,12 @@ def test_cross_site_websocket_handshake_is_refused() -> None:
     assert _ws_text(c, "https://app.example.com") == "alice"
     assert _ws_text(c, "https://APP.example.com:443") == "alice"
     assert _ws_text(c, None) == "alice"  # not a browser: no ambient-credential attack
+
+
+def test_websocket_origin_check_is_opt_in() -> None:
+    """Off by default (CORSMiddleware may already decide which origins may connect)."""
+    c = ws_stack(check_websocket_origin=False)
+    assert _ws_text(c, "https://evil.example.com") == "None"
 
 
 def test_websocket_trusted_and_exempt_origins() -> None:
