@@ -94,6 +94,12 @@ class ProductPage(Page[Product]):
     cursor: str | None = None
 
 
+@dataclasses.dataclass
+class Node(Generic[T]):
+    value: T
+    children: list[Node[T]] = dataclasses.field(default_factory=list)
+
+
 class Envelope(TypedDict, Generic[T]):
     data: T
     note: te.NotRequired[str]
@@ -474,3 +480,14 @@ def test_generic_stdlib_page_of_foreign_models_filters_items(item: Any) -> None:
         assert client.get("/page").json() == {"items": [{"name": "a"}], "total": 1}
         assert client.get("/wrong").status_code == 500
     _document(app)
+
+
+def test_recursive_generic_dataclass() -> None:
+    app = _app_for(Node[int])
+    with TestClient(app) as client:
+        good = {"value": 1, "children": [{"value": 2, "children": []}]}
+        assert client.post("/echo", json={"value": 1, "children": [{"value": 2}]}).json() == good
+        resp = client.post("/echo", json={"value": 1, "children": [{"value": "x"}]})
+        assert [d["field"] for d in resp.json()["details"]] == ["body.children[0].value"]
+    schema = _request_schema(_document(app))
+    assert schema["properties"]["value"] == {"type": "integer"}
