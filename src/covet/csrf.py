@@ -5,7 +5,10 @@ Two ways to keep the expected token, chosen per request:
 * **synchronizer token**: when ``SessionMiddleware`` runs outside this middleware
   (``scope["session"]`` is set) the token lives in the session;
 * **signed double-submit cookie** otherwise: the token lives in a cookie signed with
-  the secret key, so a cookie planted from a sibling subdomain is rejected.
+  the secret key, so nobody can invent one. The signature does not tie it to a user:
+  a sibling subdomain can plant a cookie it got from this site (what stops it then is
+  the ``Origin`` check); prefer the session mode, or on https name the cookie
+  ``__Host-csrftoken`` (``cookie_secure=True``), which subdomains cannot set.
 
 Either way the token is also sent in a cookie that JavaScript can read (``csrftoken``,
 not HttpOnly) so single-page apps can echo it in the ``X-CSRF-Token`` header. HTML forms
