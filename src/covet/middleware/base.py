@@ -153,10 +153,17 @@ class _Downstream:
         else:
             self._push(_Done(None))
 
-    async def send(self, message: Message) -> None:
+    # ``send`` is a plain method returning an awaitable: a message that needs no waiting
+    # (the usual case) costs the inner app no coroutine.
+    def send(self, message: Message) -> Awaitable[None]:
         """The inner app's ``send``."""
         self.pending += len(message.get("body", b""))
         self._push(message)
+        if message["type"] == "http.response.zerocopy" or self.pending > RELAY_BUFFER:
+            return self._wait(message)
+        return _READY
+
+    async def _wait(self, message: Message) -> None:
         if message["type"] == "http.response.zerocopy":
             # The app closes the file once send returns: wait until it has been read.
             self.ack = asyncio.get_running_loop().create_future()
@@ -169,6 +176,10 @@ class _Downstream:
         while not self.messages:
             self.consumer = asyncio.get_running_loop().create_future()
             await self.consumer
+        return self.take()
+
+    def take(self) -> Message | _Done:
+        """The next queued message (there must be one): ``next_message`` minus the wait."""
         item = self.messages.popleft()
         if isinstance(item, _Done):
             self.done_seen = True
@@ -192,7 +203,7 @@ class _Downstream:
         ``body()``, at the first message of another kind (a file to read).
         """
         while True:
-            message = await self.next_message()
+            message = self.take() if self.messages else await self.next_message()
             if isinstance(message, _Done):
                 if message.error is not None:
                     raise message.error
@@ -251,7 +262,8 @@ class _Downstream:
         if self.finished:
             error: BaseException | None = None
             while not self.done_seen:
-                item = await self.next_message()  # messages after the final body are dropped
+                # messages after the final body are dropped
+                item = self.take() if self.messages else await self.next_message()
                 if isinstance(item, _Done):
                     error = item.error
             await task
@@ -338,7 +350,7 @@ class BaseHTTPMiddleware:
             # iteration, so a response the app starts straight away is here without an
             # extra iteration (waiting on a future would need one more to wake up).
             await _yield_now()
-            first = await downstream.next_message()
+            first = downstream.take() if downstream.messages else await downstream.next_message()
             if isinstance(first, _Done):
                 if first.error is not None:
                     raise first.error
@@ -355,6 +367,19 @@ class BaseHTTPMiddleware:
         finally:
             for downstream in downstreams:
                 await downstream.stop()
+
+
+class _Ready:
+    """An awaitable that is already finished (``await`` returns at once, no coroutine)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that ends at once
+
+
+_READY = _Ready()
 
 
 @types.coroutine
