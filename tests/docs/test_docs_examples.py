@@ -167,13 +167,15 @@ def page_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest
         sys.modules.pop(name, None)
         convertors._CONVERTORS.clear()
         convertors._CONVERTORS.update(convertors_before)
+        page_modules = {name}
         for mod in set(sys.modules) - modules_before:
-            if getattr(sys.modules[mod], "__file__", "") and str(tmp_path) in str(sys.modules[mod].__file__):
+            if str(tmp_path) in str(getattr(sys.modules[mod], "__file__", None) or ""):
+                page_modules.add(mod)
                 del sys.modules[mod]
         db_registry._registry.clear()
         db_registry._registry.update(databases_before)
         for model_name, models in list(orm_base.registry.items()):
-            kept = [m for m in models if not m.__module__.startswith(name)]
+            kept = [m for m in models if m.__module__ not in page_modules]
             if kept:
                 orm_base.registry[model_name] = kept
             else:
