@@ -35,9 +35,10 @@ import linecache
 import re
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,7 +134,9 @@ def _compile(source: str, filename: str, first_line: int) -> types.CodeType:
     return compile(tree, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
 
 
-def _run(code: types.CodeType, namespace: dict[str, object], loop: asyncio.AbstractEventLoop) -> None:
+def _run(
+    code: types.CodeType, namespace: dict[str, object], loop: asyncio.AbstractEventLoop
+) -> None:
     if code.co_flags & inspect.CO_COROUTINE:
         loop.run_until_complete(eval(code, namespace))
     else:
@@ -141,7 +144,9 @@ def _run(code: types.CodeType, namespace: dict[str, object], loop: asyncio.Abstr
 
 
 @pytest.fixture
-def page_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[types.ModuleType]:
+def page_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[types.ModuleType]:
     """A fresh module for the page's namespace, in a temporary working directory.
 
     Databases, ORM models, path convertors and modules the page creates are
@@ -182,7 +187,7 @@ def page_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest
                 del orm_base.registry[model_name]
 
 
-def _disconnect_all(loop: asyncio.AbstractEventLoop, before: dict[str, object]) -> None:
+def _disconnect_all(loop: asyncio.AbstractEventLoop, before: Mapping[str, Any]) -> None:
     from covet.db import database as db_registry
 
     for db in list(db_registry._registry.values()):
@@ -300,8 +305,11 @@ def test_top_level_await_runs_on_the_page_loop() -> None:
     namespace: dict[str, object] = {}
     loop = asyncio.new_event_loop()
     try:
-        _run(_compile("import asyncio\nawait asyncio.sleep(0)\nx = 5\n", "docs/y.md", 1), namespace, loop)
+        _run(
+            _compile("import asyncio\nawait asyncio.sleep(0)\nx = 5\n", "docs/y.md", 1),
+            namespace,
+            loop,
+        )
     finally:
         loop.close()
     assert namespace["x"] == 5
-
