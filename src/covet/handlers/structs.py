@@ -125,10 +125,12 @@ def struct_fields(tp: Any, kind: str | None = None, *, output: bool = False) -> 
     kind = kind or ("typeddict" if is_typeddict(tp) else "dataclass" if dataclasses.is_dataclass(tp) else "class")
     fields: list[StructField] = []
     if kind == "dataclass":
-        for f in dataclasses.fields(tp):
+        for f in _dataclass_fields(tp, hints, output):
             if not f.init and not output:
                 continue
             ann = hints.get(f.name, Any)
+            if isinstance(ann, dataclasses.InitVar):  # an __init__/__post_init__ argument
+                ann = ann.type
             alias = f.metadata.get("alias") if f.metadata else None
             if f.default is not dataclasses.MISSING:
                 fields.append(StructField(f.name, ann, False, f.default, alias=alias))
@@ -152,6 +154,19 @@ def struct_fields(tp: Any, kind: str | None = None, *, output: bool = False) -> 
                 default = MISSING
             fields.append(StructField(name, ann, default is MISSING, default))
     return fields
+
+
+def _dataclass_fields(tp: type, hints: dict[str, Any], output: bool) -> list[dataclasses.Field[Any]]:
+    """``dataclasses.fields``, plus the ``InitVar`` pseudo-fields on input (``__init__`` takes them)."""
+    fields = dataclasses.fields(tp)
+    if output:
+        return list(fields)
+    names = {f.name for f in fields}
+    return [
+        f
+        for f in tp.__dataclass_fields__.values()  # type: ignore[attr-defined]
+        if f.name in names or isinstance(hints.get(f.name), dataclasses.InitVar)
+    ]
 
 
 def build_struct(alias: Any, kind: str, strings: bool, fa: bool, extra: str) -> Validator:

@@ -367,8 +367,17 @@ class SchemaRegistry:
         origin = typing.get_origin(tp) or tp
         hints = substituted_hints(tp)
 
+        declared = dataclasses.fields(origin)
+        if mode == "validation":  # InitVar pseudo-fields are __init__ arguments: input only
+            names = {f.name for f in declared}
+            declared = tuple(
+                f
+                for f in origin.__dataclass_fields__.values()
+                if f.name in names or isinstance(hints.get(f.name), dataclasses.InitVar)
+            )
+
         def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
-            for f in dataclasses.fields(origin):
+            for f in declared:
                 if not f.init and mode == "validation":
                     continue
                 if f.default is not dataclasses.MISSING:
@@ -377,7 +386,10 @@ class SchemaRegistry:
                     default = factory_default(f.default_factory)
                 else:
                     default = _NO_DEFAULT
-                yield f.name, hints.get(f.name, f.type), default, f.metadata
+                annotation = hints.get(f.name, f.type)
+                if isinstance(annotation, dataclasses.InitVar):
+                    annotation = annotation.type
+                yield f.name, annotation, default, f.metadata
 
         return self._object(tp, fields(), mode)
 

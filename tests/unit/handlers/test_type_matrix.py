@@ -342,3 +342,50 @@ def test_init_false_field_never_set_is_left_out() -> None:
 
     with TestClient(app) as client:
         assert client.get("/unset").json() == {"name": "n"}
+
+
+@dataclasses.dataclass
+class Scaled:
+    a: int
+    scale: dataclasses.InitVar[int] = 1
+
+    def __post_init__(self, scale: int) -> None:
+        self.a *= scale
+
+
+@dataclasses.dataclass
+class NeedsSeed:
+    a: int
+    seed: dataclasses.InitVar[str]
+
+    def __post_init__(self, seed: str) -> None:
+        self.a += len(seed)
+
+
+def test_init_var_is_an_input_field() -> None:
+    """InitVar arguments were dropped (and a required one made every request a 422)."""
+    app = Covet()
+
+    @app.post("/scaled")
+    async def scaled(body: Scaled) -> Scaled:
+        return body
+
+    @app.post("/seed")
+    async def seed(body: NeedsSeed) -> NeedsSeed:
+        return body
+
+    with TestClient(app) as client:
+        assert client.post("/scaled", json={"a": 2}).json() == {"a": 2}
+        assert client.post("/scaled", json={"a": 2, "scale": 3}).json() == {"a": 6}
+        assert client.post("/seed", json={"a": 1, "seed": "abc"}).json() == {"a": 4}
+        missing = client.post("/seed", json={"a": 1})
+        assert missing.status_code == 422
+        assert [d["field"] for d in missing.json()["details"]] == ["body.seed"]
+        wrong = client.post("/scaled", json={"a": 1, "scale": "x"})
+        assert [d["field"] for d in wrong.json()["details"]] == ["body.scale"]
+    doc = generate_openapi(app)
+    validate(doc)
+    schemas = doc["components"]["schemas"]
+    assert schemas["NeedsSeed-Input"]["required"] == ["a", "seed"]
+    assert set(schemas["NeedsSeed-Output"]["properties"]) == {"a"}
+    assert schemas["Scaled-Input"]["properties"]["scale"] == {"type": "integer", "default": 1}
