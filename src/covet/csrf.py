@@ -255,7 +255,7 @@ class CSRFMiddleware:
         if any(p.fullmatch(path) for p in self.exempt_patterns):
             return True
         route = scope.get("route")
-        if route is None:
+        if not isinstance(route, Route):  # None, or the Mount that led to a sub-app
             route = self._resolve(scope.get("app"), path, scope["method"])
         return bool(getattr(getattr(route, "endpoint", None), _EXEMPT_ATTR, False))
 

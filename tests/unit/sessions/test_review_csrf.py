@@ -267,3 +267,24 @@ def test_websocket_trusted_and_exempt_origins() -> None:
     assert _ws_text(c, "https://admin.example.com") == "None"
     with c.websocket_connect("/public/feed", headers={"origin": "https://elsewhere.io"}) as ws:
         assert ws.receive_text() == "None"
+
+
+def test_exempt_decorator_inside_a_mounted_sub_app_with_its_own_middleware() -> None:
+    """The parent's Mount left in ``scope["route"]`` hid the sub-app's exempt routes."""
+    sub = Covet(openapi_url=None)
+    sub.add_middleware(CSRFMiddleware, secret_key=SECRET)
+
+    @sub.post("/hook")
+    @csrf_exempt
+    async def hook() -> dict[str, bool]:
+        return {"hook": True}
+
+    @sub.post("/form")
+    async def form() -> dict[str, bool]:
+        return {"form": True}
+
+    outer = Covet()
+    outer.mount("/api", sub)
+    c = TestClient(outer)
+    assert c.post("/api/hook").json() == {"hook": True}
+    assert c.post("/api/form").status_code == 403
