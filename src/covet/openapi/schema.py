@@ -160,7 +160,11 @@ class SchemaRegistry:
             mapping = {_PLACEHOLDER + k: _PLACEHOLDER + r for k, r in rep.items()}
             seen: dict[tuple[Any, str], str] = {}
             for key in sorted((k for k, r in rep.items() if k == r), key=int):
-                canonical = repr(resolve_refs(self._schemas[key], mapping))
+                # a reference to the schema itself (a recursive type) compares equal across
+                # modes: Node's input and output both say "list of myself"
+                own = {k for k, r in rep.items() if r == key}
+                local = {**mapping, **{_PLACEHOLDER + k: "__covet_self__" for k in own}}
+                canonical = repr(resolve_refs(self._schemas[key], local))
                 first = seen.setdefault((self._owner[key], canonical), key)
                 if first != key:
                     for other, target in rep.items():
