@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from covet._types import ASGIApp, Receive, Scope, Send
 from covet.exceptions import ImproperlyConfigured
-from covet.middleware._util import get_headers
 
 __all__ = ("ProxyHeadersMiddleware", "parse_forwarded")
 
@@ -159,7 +158,26 @@ class ProxyHeadersMiddleware:
 
     def _apply(self, scope: Scope) -> None:
         headers = scope["headers"]
-        forwarded = get_headers(headers, b"forwarded") if self.use_forwarded else []
+        # One pass over the request headers for the four this reads (get_headers() x4).
+        forwarded: list[bytes] = []
+        xff: list[bytes] = []
+        xfp: list[bytes] = []
+        hosts: list[bytes] = []
+        for key, value in headers:
+            size = len(key)
+            if size == 9:
+                if key == b"forwarded" or key.lower() == b"forwarded":
+                    forwarded.append(value)
+            elif size == 15:
+                if key == b"x-forwarded-for" or key.lower() == b"x-forwarded-for":
+                    xff.append(value)
+            elif size == 17:
+                if key == b"x-forwarded-proto" or key.lower() == b"x-forwarded-proto":
+                    xfp.append(value)
+            elif size == 16 and (key == b"x-forwarded-host" or key.lower() == b"x-forwarded-host"):
+                hosts.append(value)
+        if not self.use_forwarded:
+            forwarded = []
         if forwarded:
             hops = parse_forwarded([v.decode("latin-1") for v in forwarded])
             nodes = [hop.get("for", "") for hop in hops]
@@ -169,9 +187,8 @@ class ProxyHeadersMiddleware:
             hop = hops[index]
             proto, host = hop.get("proto"), hop.get("host")
         else:
-            nodes = [n for v in get_headers(headers, b"x-forwarded-for") for n in v.decode("latin-1").split(",")]
-            protos = [p for v in get_headers(headers, b"x-forwarded-proto") for p in v.decode("latin-1").split(",")]
-            hosts = get_headers(headers, b"x-forwarded-host")
+            nodes = [n for v in xff for n in v.decode("latin-1").split(",")]
+            protos = [p for v in xfp for p in v.decode("latin-1").split(",")]
             index = self._client_index(nodes) if nodes else None
             if index is None and not protos and not hosts:
                 return
