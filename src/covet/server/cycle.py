@@ -196,7 +196,8 @@ class RequestResponseCycle:
                 raise RuntimeError("'http.response.body' sent before 'http.response.start'")
             if self.response_complete:
                 raise RuntimeError("'http.response.body' sent after the response was complete")
-            await self._send_body(message.get("body", b""), message.get("more_body", False))
+            if self._write_body(message.get("body", b""), message.get("more_body", False)):
+                await self.protocol.flow.drain()
         elif kind == "http.response.start":
             if self.response_started:
                 raise RuntimeError("'http.response.start' sent twice")
@@ -214,12 +215,13 @@ class RequestResponseCycle:
         else:
             raise RuntimeError(f"Unexpected ASGI message type {kind!r} for an HTTP request")
 
-    async def _send_body(self, body: bytes, more_body: bool) -> None:
+    def _write_body(self, body: bytes, more_body: bool) -> bool:
+        """Write one body message; True when the caller must wait for the peer to drain."""
         protocol = self.protocol
         if self.disconnected:
             if not more_body:
                 self.response_complete = True
-            return
+            return False
         write = protocol.transport.write
         if self._pending_headers is not None:
             head = self._build_head(body, more_body)
@@ -255,8 +257,8 @@ class RequestResponseCycle:
             if protocol.access_log:
                 self._log_access()
             protocol.on_response_complete(self.keep_alive and self.complete)
-        elif protocol.flow.write_paused:
-            await protocol.flow.drain()
+            return False
+        return protocol.flow.write_paused
 
     def _log_access(self) -> None:
         scope = self.scope

@@ -130,7 +130,15 @@ class HTTPProtocol(asyncio.Protocol):
         if head.upgrade == b"websocket":
             self.upgrade_head = head
             return
-        path, raw_path, query = split_target(head.target, self.config.root_path)
+        target = head.target
+        root_path = self.config.root_path
+        if root_path or b"%" in target or target[:1] != b"/":
+            path, raw_path, query = split_target(target, root_path)
+        else:  # the common case, without a function call
+            raw_path, _, query = target.partition(b"?")
+            if b"#" in query:
+                query = query.split(b"#", 1)[0]
+            path = raw_path.decode("ascii")
         scope = {
             "type": "http",
             "asgi": ASGI_VERSION,
@@ -139,7 +147,7 @@ class HTTPProtocol(asyncio.Protocol):
             "client": self.client,
             "scheme": self.scheme,
             "method": head.method,
-            "root_path": self.config.root_path,
+            "root_path": root_path,
             "path": path,
             "raw_path": raw_path,
             "query_string": query,
