@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 import sys
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from covet import _json
 from covet.exceptions import MissingDependency, ValidationError
 
 from .errors import MISSING, ErrorEntry, Invalid, RawPath
 from .jsonbody import BadJSON, loads, loads_limited
+from .typeinfo import unwrap_annotated, unwrap_optional
 
 __all__ = ("json_decoder", "output_validator", "python_validator", "serializer")
 
@@ -82,11 +84,17 @@ _MS_FIELD = re.compile(r"field `([^`]*)`")
 _MS_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
 
 
-def msgspec_errors(exc: Exception, raw: Any = MISSING) -> list[ErrorEntry]:
-    """Convert a ``msgspec.ValidationError`` (first error only: msgspec stops there)."""
+def msgspec_errors(exc: Exception, raw: Any = MISSING, tp: Any = None) -> list[ErrorEntry]:
+    """Convert a ``msgspec.ValidationError`` (first error only: msgspec stops there).
+
+    msgspec writes a dict entry as ``[...]``; with the decoded value and the type, the
+    offending key is found again and named (``body.by_sku.A1.name``).
+    """
     m = _MS_AT.match(str(exc))
     msg = m.group("msg") if m else str(exc)
     suffix = (m.group("path") if m else "") or ""
+    if "[...]" in suffix and raw is not MISSING and tp is not None:
+        suffix = _name_dict_keys(tp, suffix, raw)
     code = "value_error"
     if msg.startswith("Object missing required field"):
         code = "missing"
@@ -117,6 +125,62 @@ def msgspec_errors(exc: Exception, raw: Any = MISSING) -> list[ErrorEntry]:
     if code != "missing" and raw is not MISSING:
         value = _walk(raw, suffix)
     return [((RawPath(suffix),) if suffix else (), code, msg, value)]
+
+
+def _ms_inner(tp: Any) -> Any:
+    tp, _ = unwrap_annotated(tp)
+    return unwrap_optional(tp)[0]
+
+
+def _ms_child_type(ms: Any, tp: Any, key: str, index: str) -> Any:
+    """The type at one step of a msgspec error path (``.field``, ``[0]``, ``[...]``)."""
+    tp = _ms_inner(tp)
+    args = get_args(tp)
+    if key:
+        if isinstance(get_origin(tp) or tp, type) and issubclass(get_origin(tp) or tp, ms.Struct):
+            for f in ms.structs.fields(tp):
+                if f.encode_name == key:
+                    return f.type
+            return None
+        return typing.get_type_hints(get_origin(tp) or tp).get(key)
+    if index:
+        if get_origin(tp) is tuple and args and args[-1] is not Ellipsis:
+            return args[int(index)] if int(index) < len(args) else None
+        return args[0] if args else None
+    return args[1] if len(args) == 2 else None
+
+
+def _name_dict_keys(tp: Any, suffix: str, data: Any) -> str:
+    """Replace msgspec's ``[...]`` steps by the key whose value fails (else keep them)."""
+    ms = sys.modules.get("msgspec")
+    if ms is None:
+        return suffix
+    out: list[str] = []
+    try:
+        for step in _MS_STEP.finditer(suffix):
+            key, index = step.group(1), step.group(2)
+            child = _ms_child_type(ms, tp, key or "", index or "")
+            if key or index:
+                data = data[key] if key else data[int(index)]
+                out.append(step.group(0))
+            else:
+                bad = next(k for k, v in data.items() if not _ms_fits(ms, v, child))
+                data = data[bad]
+                out.append(f".{bad}")
+            tp = child
+            if tp is None:
+                raise LookupError
+    except (LookupError, TypeError, ValueError, StopIteration, AttributeError):
+        return suffix
+    return "".join(out)
+
+
+def _ms_fits(ms: Any, value: Any, tp: Any) -> bool:
+    try:
+        ms.convert(value, tp)
+    except ms.ValidationError:
+        return False
+    return True
 
 
 def _walk(data: Any, path: str) -> Any:
@@ -177,7 +241,7 @@ def python_validator(tp: Any, kind: str, *, from_attributes: bool = False) -> Ca
             try:
                 return convert(value, tp, from_attributes=from_attributes)
             except ms_error as exc:
-                raise Invalid(msgspec_errors(exc, value)) from None
+                raise Invalid(msgspec_errors(exc, value, tp)) from None
 
         return ms_v
     validate = tp.__covet_validate__
@@ -248,7 +312,7 @@ def json_decoder(tp: Any, kind: str | None, max_depth: int = 64) -> NativeDecode
 
         def ms_convert(exc: Any, raw: bytes) -> Exception:
             if isinstance(exc, ms_validation):
-                return Invalid(msgspec_errors(exc, _value_source(raw)))
+                return Invalid(msgspec_errors(exc, _value_source(raw), tp))
             return BadJSON(f"Malformed JSON body: {exc}")
 
         return ms.json.Decoder(tp).decode, (ms.DecodeError,), ms_convert
