@@ -51,38 +51,32 @@ class BodySizeLimitMiddleware:
             if int(text) > limit:
                 await send_json_error(scope, send, 413, f"Request body exceeds the limit of {limit} bytes")
                 return
-        # One small state object instead of three closure cells; the send wrapper is a
-        # plain function returning send's awaitable (no coroutine of its own per message).
-        state = _State()
+        received = 0
+        exceeded = False
+        started = False
 
         async def receive_limited() -> Message:
-            if state.exceeded:
+            nonlocal received, exceeded
+            if exceeded:
                 raise RequestBodyTooLarge(limit)
             message = await receive()
             if message["type"] == "http.request":
-                state.received += len(message.get("body", b""))
-                if state.received > limit:
-                    state.exceeded = True
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
                     raise RequestBodyTooLarge(limit)
             return message
 
+        # A plain function returning send's awaitable: no coroutine frame of its own.
         def send_tracking(message: Message) -> Awaitable[None]:
+            nonlocal started
             if message["type"] == "http.response.start":
-                state.started = True
+                started = True
             return send(message)
 
         try:
             await self.app(scope, receive_limited, send_tracking)
         except RequestBodyTooLarge as exc:
-            if state.started:
+            if started:
                 raise
             await send_json_error(scope, send, 413, exc.detail)
-
-
-class _State:
-    __slots__ = ("exceeded", "received", "started")
-
-    def __init__(self) -> None:
-        self.received = 0
-        self.exceeded = False
-        self.started = False
