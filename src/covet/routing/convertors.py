@@ -141,8 +141,9 @@ class SlugConvertor(Convertor):
 class PathConvertor(Convertor):
     """The rest of the path, including slashes; never escapes upwards.
 
-    Rejects ``..`` and ``.`` segments, backslashes, NUL bytes and empty segments, so the
-    value is safe to join onto a directory (still resolve and check it when you do).
+    Rejects ``..`` and ``.`` segments, backslashes and NUL bytes, so the value cannot
+    climb out of a directory it is joined to (still resolve and check it when you do).
+    It may be empty (the mount root) and may contain empty segments (``a//b``).
     """
 
     regex = ".*"
