@@ -153,11 +153,16 @@ class SessionMiddleware:
         if store is None:
             value = self.signer.dumps(session.to_dict())
             if len(value) + len(self.cookie_name) > MAX_COOKIE_SIZE:
+                # Browsers ignore such a cookie and keep sending the previous one, which
+                # still verifies: a flag just removed (a privilege, an impersonation)
+                # would silently live on. Drop the session instead, loudly.
                 logger.error(
-                    "session cookie is %d bytes, over the %d browsers keep; use a server-side store",
+                    "session cookie is %d bytes, over the %d browsers keep: the session was "
+                    "dropped (cookie deleted); keep it small or use a server-side store",
                     len(value),
                     MAX_COOKIE_SIZE,
                 )
+                return self._cookie("", secure, max_age=0) if had_cookie else None
         else:
             update = getattr(store, "update", None)
             if session.session_id is None or update is None:

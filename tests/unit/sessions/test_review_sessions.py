@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from sess_helpers import SECRET
 
 from covet._types import Receive, Scope, Send
@@ -75,3 +76,42 @@ async def test_memory_store_update_only_touches_live_entries() -> None:
     await store.save("old", {"a": 1}, 0)
     assert await store.update("old", {"a": 2}, 60) is False
     assert await store.load("old") is None
+
+
+async def test_oversized_cookie_session_is_dropped_not_left_stale(caplog: pytest.LogCaptureFixture) -> None:
+    """An over-4 KB cookie was sent anyway: browsers ignore it and keep the previous
+    cookie, which still verifies, so a privilege the handler just removed lived on."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope["session"]
+        if scope["path"] == "/grant":
+            session["admin"] = True
+            session["notes"] = "n" * 2000
+        elif scope["path"] == "/revoke":
+            del session["admin"]
+            session["notes"] = "n" * 5000  # grows past what a browser keeps
+        body = json.dumps(dict(session)).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    c = AsyncTestClient(SessionMiddleware(app, secret_key=SECRET))
+    granted = await c.get("/grant")
+    assert "session=" in granted.headers["set-cookie"]
+    assert c.cookies["session"]
+    revoked = await c.get("/revoke")
+    cookie = revoked.headers["set-cookie"]
+    assert cookie.startswith("session=;") and "Max-Age=0" in cookie
+    assert any("session was dropped" in rec.getMessage() for rec in caplog.records)
+    assert "session" not in c.cookies  # the browser no longer holds the admin cookie
+    assert (await c.get("/me")).json() == {}
+
+
+async def test_oversized_first_session_sets_no_cookie(caplog: pytest.LogCaptureFixture) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["session"]["blob"] = "x" * 5000
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    r = await AsyncTestClient(SessionMiddleware(app, secret_key=SECRET)).get("/")
+    assert "set-cookie" not in r.headers
+    assert any("over the 4096" in rec.getMessage() for rec in caplog.records)
