@@ -208,6 +208,10 @@ class Covet(Router):
         self._ensure_docs()
         table = RouteTable(self.routes)
         for route in self.routes:
+            # start-up checks a decorator attached to its endpoint (e.g. "needs middleware X")
+            for check in getattr(getattr(route, "endpoint", None), "__covet_checks__", ()):
+                check(self)
+        for route in self.routes:
             if isinstance(route, Route):
                 route.app = compile_route(route, self)
             elif isinstance(route, WebSocketRoute):

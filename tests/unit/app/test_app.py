@@ -362,3 +362,29 @@ class TestExtraFields:
     def test_bad_policy_is_a_setup_error(self) -> None:
         with pytest.raises(Exception, match="extra_fields"):
             Covet(extra_fields="sometimes")
+
+
+class TestStartupChecks:
+    def test_endpoint_checks_run_at_build(self) -> None:
+        from covet.exceptions import ImproperlyConfigured
+
+        seen: list[Covet] = []
+
+        def needs_flag(app: Covet) -> None:
+            seen.append(app)
+            if not getattr(app.state, "flag", False):
+                raise ImproperlyConfigured("needs app.state.flag")
+
+        app = make_app()
+
+        @app.get("/checked")
+        async def checked() -> dict:
+            return {}
+
+        checked.__covet_checks__ = (needs_flag,)  # type: ignore[attr-defined]
+        with pytest.raises(ImproperlyConfigured, match="needs app.state.flag"):
+            app.build()
+        app.state.flag = True
+        with TestClient(app) as c:
+            assert c.get("/checked").status_code == 200
+        assert seen == [app, app]
