@@ -89,7 +89,8 @@ class Field:
     Options: ``primary_key``, ``auto`` (auto increment; default for an int primary key),
     ``unique``, ``index``, ``nullable`` (default: from ``X | None``), ``default``,
     ``default_factory``, ``max_length``, ``db_column``, ``choices``, ``max_digits``,
-    ``decimal_places``, ``json`` (store as JSON), ``big`` (64-bit int), ``min_length``,
+    ``decimal_places``, ``json`` (store as JSON), ``big`` (64-bit int; auto-increment
+    primary keys are 64-bit unless ``big=False``), ``min_length``,
     ``ge``/``le`` (bounds checked on validation), ``description``. Relations also take
     ``on_delete`` ("cascade", "set_null", "restrict", "protect", "do_nothing"),
     ``related_name``, ``through`` (m2m) and ``db_constraint``.
@@ -147,7 +148,7 @@ class Field:
         max_digits: int | None = None,
         decimal_places: int | None = None,
         json: bool = False,
-        big: bool = False,
+        big: bool | None = None,
         ge: Any = None,
         le: Any = None,
         on_delete: str = "cascade",
@@ -235,6 +236,9 @@ class Field:
             self.nullable = False
             if self.auto is None:
                 self.auto = self.kind in _INT_KINDS
+            if self.auto and self.kind == "int" and self.big is None:
+                # auto-increment keys are 64-bit unless big=False asks for INTEGER
+                self.kind = "bigint"
         elif self.auto:
             raise TypeError(f"{model.__name__}.{name}: auto=True is only for primary keys")
         if self.auto and self.kind not in _INT_KINDS:

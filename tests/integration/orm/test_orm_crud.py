@@ -197,3 +197,28 @@ async def test_iterator_streams_rows(db: Database) -> None:
             assert a.email == "s000@x.io"
             break
     assert await Author.objects.count() == 120
+
+
+async def test_int_widths_big_keys_and_out_of_range_values(db: Database) -> None:
+    from covet.db.exceptions import DataError
+
+    # auto-increment primary keys are BIGINT: ids past 2**31 are stored and read back
+    big_id = 2**31 + 5
+    a = await Author.objects.create(id=big_id, email="big@x.io")
+    assert (await Author.objects.get(pk=big_id)).pk == big_id == a.pk
+    article = await Article.objects.create(author=a, title="t")  # FK column is BIGINT too
+    assert (await Article.objects.get(pk=article.pk)).author_id == big_id
+    # a plain int field is INTEGER: too large values are refused before the driver
+    with pytest.raises(ValidationError) as info:
+        await Counter.objects.create(name="c", value=2**31)
+    assert info.value.details[0]["code"] == "too_large"
+    c = await Counter.objects.create(name="c2", value=2**31 - 1)
+    with pytest.raises(ValidationError):
+        await Counter.objects.filter(pk=c.pk).update(value=-(2**31) - 1)
+    # hand-written SQL past the column's range is a DataError on servers that check it
+    if db.dialect.name != "sqlite":
+        t = db.dialect.quote(Counter._meta.table)
+        p = db.dialect.placeholder
+        with pytest.raises(DataError):
+            await db.execute(f"UPDATE {t} SET value = {p(1)}", [2**40])
+    assert (await Counter.objects.get(pk=c.pk)).value == 2**31 - 1

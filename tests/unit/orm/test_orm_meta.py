@@ -17,7 +17,7 @@ def test_meta_fields_and_kinds() -> None:
     assert [f.name for f in meta.fields][:3] == ["id", "email", "password_hash"]
     kinds = {f.name: f.kind for f in meta.fields}
     assert kinds == {
-        "id": "int",
+        "id": "bigint",  # auto-increment primary keys are 64-bit by default
         "email": "str",
         "password_hash": "str",
         "nickname": "str",
@@ -33,6 +33,38 @@ def test_meta_fields_and_kinds() -> None:
     assert meta.get_field("email").unique and meta.get_field("nickname").nullable
     assert meta.get_field("size").choices == ["s", "m", "l"]
     assert meta.ordering == ["-id"]
+
+
+class SmallKeys(Model):
+    id: int = Field(primary_key=True, big=False)
+    count: int = 0
+    total: int = Field(default=0, big=True)
+
+    class Meta:
+        table = "u_small_keys"
+
+
+class SmallChild(Model):
+    parent: ForeignKey[SmallKeys] = Field(on_delete="cascade")
+
+    class Meta:
+        table = "u_small_child"
+
+
+def test_int_widths_of_keys_and_fields() -> None:
+    Small, Child = SmallKeys, SmallChild
+    kinds = {f.name: f.kind for f in Small._meta.fields}
+    assert kinds == {"id": "int", "count": "int", "total": "bigint"}
+    assert Child._meta.pk.kind == "bigint" and Child._meta.get_field("parent").kind == "int"
+    assert Entry._meta.get_field("account").kind == "bigint"  # follows Account's key
+    for name, auto, plain in (
+        ("postgresql", "BIGSERIAL", "INTEGER"),
+        ("mysql", "BIGINT AUTO_INCREMENT", "INT"),
+        ("sqlite", "INTEGER", "INTEGER"),
+    ):
+        ddl = " ".join(create_sql(Child, get_dialect(name)))
+        assert auto in ddl, ddl
+        assert "INTEGER" in " ".join(create_sql(Small, get_dialect(name))) or plain == "INT"
 
 
 def test_relations_meta() -> None:
