@@ -17,6 +17,7 @@ import collections
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from covet.db.drivers.base import DriverConnection
 from covet.db.exceptions import DatabaseError, InterfaceError, PoolTimeout
@@ -36,6 +37,10 @@ class PoolStats:
     discarded: int = 0
     timeouts: int = 0
     pings: int = 0
+
+
+#: ``asyncio.timeout`` (Python 3.11+), None before
+_timeout: Any = getattr(asyncio, "timeout", None)
 
 
 class Pool:
@@ -140,7 +145,11 @@ class Pool:
             raise InterfaceError(f"the connection pool {self.label} is closed")
         try:
             if self._slots.locked():
-                await asyncio.wait_for(self._slots.acquire(), self.acquire_timeout)
+                if _timeout is not None:  # one timer on this task (wait_for adds a task)
+                    async with _timeout(self.acquire_timeout):
+                        await self._slots.acquire()
+                else:  # Python 3.10
+                    await asyncio.wait_for(self._slots.acquire(), self.acquire_timeout)
             else:
                 await self._slots.acquire()  # free slot: no timer task needed
         except asyncio.TimeoutError:

@@ -250,3 +250,28 @@ async def test_writes_after_leaving_an_iterate_loop_early_are_kept(
         await asyncio.sleep(0.05)  # the abandoned stream is closed by the event loop meanwhile
     assert await db.fetch_val(f"SELECT COUNT(*) FROM {t} WHERE name = {p(1)}", ["after"]) == 1
     assert db.primary_pool.in_use == 0
+
+
+async def test_one_connection_serves_statements_after_errors_and_schema_changes(
+    db: Database, table: str
+) -> None:
+    # The MySQL driver reuses one cursor per connection and caches column maps; an
+    # error, a changed column list for the same SQL and empty results must not leak
+    # state from one statement into the next.
+    t, p = db.dialect.quote(table), db.dialect.placeholder
+    async with db.connection():
+        await db.execute(f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", ["a", 1])
+        with pytest.raises(Exception) as info:
+            await db.fetch_all("SELECT no_such_column FROM " + t)
+        assert "no_such_column" in str(info.value)
+        assert await db.fetch_one(f"SELECT * FROM {t} WHERE name = {p(1)}", ["zz"]) is None
+        assert await db.fetch_all(f"SELECT * FROM {t} WHERE name = {p(1)}", ["zz"]) == []
+        first = await db.fetch_one(f"SELECT * FROM {t}")
+        assert first is not None and list(first.keys()) == ["id", "name", "qty"]
+        await db.execute(f"ALTER TABLE {t} ADD COLUMN extra INTEGER")
+        again = await db.fetch_one(f"SELECT * FROM {t}")
+        assert again is not None and list(again.keys()) == ["id", "name", "qty", "extra"]
+        assert again["extra"] is None and again["name"] == "a"
+        assert await db.fetch_val(f"SELECT qty AS name FROM {t}") == 1
+        row = await db.fetch_one(f"SELECT qty AS name, name AS qty FROM {t}")
+        assert row is not None and (row["name"], row["qty"]) == (1, "a")

@@ -193,7 +193,6 @@ async def test_swallowed_error_never_commits_silently(db: Database, table: str) 
     assert db.primary_pool.in_use == 0
 
 
-
 @pytest.mark.parametrize("returning", [True, False], ids=["returning", "lastrowid"])
 async def test_insert_returning_id_inside_transaction_and_connection(
     db: Database, table: str, returning: bool

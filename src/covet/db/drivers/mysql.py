@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import operator
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
@@ -30,6 +31,9 @@ __all__ = ("MySQLConnection", "connect_mysql", "load_mysql_driver")
 _UTC = dt.timezone.utc
 #: rows *matched* by UPDATE count as affected, as on PostgreSQL and SQLite
 _CLIENT_FOUND_ROWS = 2
+#: distinct column lists whose ``{name: index}`` map a connection keeps
+_INDEX_CACHE_SIZE = 256
+_first = operator.itemgetter(0)
 
 
 class _Driver:
@@ -71,10 +75,18 @@ def _adapt_value(value: Any) -> Any:
     return value
 
 
-def _adapt(params: Params) -> tuple[Any, ...]:
+_NEEDS_ADAPTING = (dt.datetime, uuid.UUID)
+
+
+def _adapt(params: Params) -> Sequence[Any]:
+    """The parameters as the driver takes them (a list or tuple, never None, so ``%``
+    formatting always applies); aware datetimes to naive UTC, UUIDs to text."""
     if not params:
         return ()
-    return tuple(_adapt_value(v) for v in params)
+    for v in params:
+        if isinstance(v, _NEEDS_ADAPTING):
+            return tuple(_adapt_value(v) for v in params)
+    return params if type(params) in (list, tuple) else tuple(params)
 
 
 class MySQLConnection(DriverConnection):
@@ -87,6 +99,8 @@ class MySQLConnection(DriverConnection):
         super().__init__()
         self._conn = conn
         self._driver = driver
+        self._cur: Any = None
+        self._indexes: dict[tuple[str, ...], dict[str, int]] = {}
 
     @property
     def raw(self) -> Any:
@@ -98,48 +112,89 @@ class MySQLConnection(DriverConnection):
         """The server's id for this connection (what ``KILL`` takes)."""
         return int(self._conn.thread_id())
 
-    async def _cursor_call(self, sql: str, params: Params, mode: str) -> Any:
-        try:
-            async with self._conn.cursor() as cur:
-                rowcount = await cur.execute(sql, _adapt(params))
-                if mode == "execute":
-                    return cur.rowcount if cur.rowcount is not None else rowcount
-                if mode == "insert":
-                    if cur.description is not None:
-                        row = await cur.fetchone()
-                        await cur.fetchall()
-                        return row[0] if row else None
-                    return cur.lastrowid
-                if cur.description is None:
-                    return [] if mode == "all" else None
-                index = column_index([d[0] for d in cur.description])
-                if mode == "one":
-                    row = await cur.fetchone()
-                    await cur.fetchall()
-                    return None if row is None else Record(tuple(row), index)
-                return [Record(tuple(row), index) for row in await cur.fetchall()]
-        except Exception as exc:
-            raise self._translate_or_raise(exc) from exc
+    async def _new_cursor(self) -> Any:
+        cur = self._conn.cursor()
+        if not hasattr(cur, "execute"):  # aiomysql returns an awaitable context manager
+            cur = await cur
+        self._cur = cur
+        return cur
+
+    def _index(self, description: Any) -> dict[str, int]:
+        names = tuple(map(_first, description))
+        index = self._indexes.get(names)
+        if index is None:
+            if len(self._indexes) >= _INDEX_CACHE_SIZE:
+                self._indexes.clear()
+            index = self._indexes[names] = column_index(names)
+        return index
+
+    # One buffered cursor serves every statement of the connection: its ``execute``
+    # drains any pending result set first, and rows come back as tuples (no copies).
+    # It is dropped after an error so a half-read state never carries over.
 
     async def execute(self, sql: str, params: Params) -> int:
-        return int(await self._cursor_call(sql, params, "execute"))
+        cur = self._cur
+        if cur is None or cur.connection is None:
+            cur = await self._new_cursor()
+        try:
+            rowcount = await cur.execute(sql, _adapt(params))
+        except Exception as exc:
+            self._cur = None
+            raise self._translate_or_raise(exc) from exc
+        return int(cur.rowcount if cur.rowcount is not None else rowcount)
 
     async def execute_many(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
+        cur = self._cur
+        if cur is None or cur.connection is None:
+            cur = await self._new_cursor()
         try:
-            async with self._conn.cursor() as cur:
-                await cur.executemany(sql, [_adapt(p) for p in seq_of_params])
-                return int(cur.rowcount) if cur.rowcount is not None else -1
+            await cur.executemany(sql, [_adapt(p) for p in seq_of_params])
         except Exception as exc:
+            self._cur = None
+            raise self._translate_or_raise(exc) from exc
+        return int(cur.rowcount) if cur.rowcount is not None else -1
+
+    async def _rows(self, sql: str, params: Params) -> tuple[Any, Any]:
+        """Run a statement; (description, rows) with rows None when it returns none."""
+        cur = self._cur
+        if cur is None or cur.connection is None:
+            cur = await self._new_cursor()
+        try:
+            await cur.execute(sql, _adapt(params))
+            description = cur.description
+            if description is None:
+                return None, None
+            return description, await cur.fetchall()
+        except Exception as exc:
+            self._cur = None
             raise self._translate_or_raise(exc) from exc
 
     async def fetch_all(self, sql: str, params: Params) -> list[Any]:
-        return await self._cursor_call(sql, params, "all")
+        description, rows = await self._rows(sql, params)
+        if not rows:
+            return []
+        index = self._index(description)
+        return [Record(row, index) for row in rows]
 
     async def fetch_one(self, sql: str, params: Params) -> Any | None:
-        return await self._cursor_call(sql, params, "one")
+        description, rows = await self._rows(sql, params)
+        if not rows:
+            return None
+        return Record(rows[0], self._index(description))
 
     async def insert(self, sql: str, params: Params) -> Any:
-        return await self._cursor_call(sql, params, "insert")
+        cur = self._cur
+        if cur is None or cur.connection is None:
+            cur = await self._new_cursor()
+        try:
+            await cur.execute(sql, _adapt(params))
+            if cur.description is not None:  # INSERT ... RETURNING
+                rows = await cur.fetchall()
+                return rows[0][0] if rows else None
+            return cur.lastrowid
+        except Exception as exc:
+            self._cur = None
+            raise self._translate_or_raise(exc) from exc
 
     async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[Any, None]:
         cur = self._conn.cursor(self._driver.sscursor)

@@ -1,8 +1,9 @@
 """SQLite over the stdlib ``sqlite3`` module, one dedicated thread per connection.
 
-Every call on a connection runs in that connection's own single-thread executor, so
-the event loop never blocks on disk and the sqlite3 object is only ever touched by one
-thread at a time. Files get ``journal_mode=WAL``, ``synchronous=NORMAL``,
+Every call on a connection runs on that connection's own worker thread, so the event
+loop never blocks on disk and the sqlite3 object is only ever touched by one thread at
+a time. The hand-off is one queue put and one ``call_soon_threadsafe`` per statement
+(no ``concurrent.futures`` machinery). Files get ``journal_mode=WAL``, ``synchronous=NORMAL``,
 ``foreign_keys=ON`` and a ``busy_timeout``; every connection gets
 ``case_sensitive_like=ON`` and a ``REGEXP`` function.
 """
@@ -10,14 +11,17 @@ thread at a time. Files get ``journal_mode=WAL``, ``synchronous=NORMAL``,
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import decimal
 import functools
+import queue
 import re
 import sqlite3
+import threading
 import uuid
+import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from covet.db.drivers.base import DriverConnection, Params, parse_version
@@ -91,21 +95,124 @@ def _regexp(pattern: str | None, value: Any) -> int | None:
     return 1 if _compile_regexp(pattern).search(str(value)) else 0
 
 
+class _Inbox:
+    """Results the worker threads hand back to one event loop, delivered in batches:
+    a thread appends and wakes the loop only when no delivery is already scheduled,
+    so results finishing while the loop is busy cost no extra wake-up."""
+
+    __slots__ = ("_items", "_loop", "_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: collections.deque[tuple[asyncio.Future[Any], bool, Any]] = collections.deque()
+        self._scheduled = False
+
+    def put(self, fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+        """From a worker thread (a closed loop drops the result: nobody waits for it)."""
+        self._items.append((fut, ok, value))
+        if not self._scheduled:
+            self._scheduled = True
+            try:
+                self._loop.call_soon_threadsafe(self._deliver)
+            except RuntimeError:
+                self._items.clear()
+
+    def _deliver(self) -> None:
+        self._scheduled = False  # before draining: a later put schedules another delivery
+        items = self._items
+        while items:
+            fut, ok, value = items.popleft()
+            if fut.done():
+                continue
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+
+_inboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox] = weakref.WeakKeyDictionary()
+
+
+def _inbox(loop: asyncio.AbstractEventLoop) -> _Inbox:
+    inbox = _inboxes.get(loop)
+    if inbox is None:
+        inbox = _inboxes[loop] = _Inbox(loop)
+    return inbox
+
+
+_Job = tuple["asyncio.Future[Any] | None", "_Inbox | None", Callable[..., Any], tuple[Any, ...]]
+
+
+class _Worker:
+    """One thread running the calls submitted to it in order.
+
+    ``submit`` returns an asyncio future resolved on the submitting loop. A call whose
+    future was cancelled before the thread reached it is skipped (like
+    ``run_in_executor``); a call already running finishes, its result dropped.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._main, name="covet-sqlite", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        if self._stopped:
+            raise InterfaceError("the SQLite connection is closed")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((fut, _inbox(loop), fn, args))
+        return fut
+
+    def fire(self, fn: Callable[..., Any]) -> None:
+        """Run ``fn`` on the thread without waiting for it (errors are ignored)."""
+        if not self._stopped:
+            self._jobs.put((None, None, fn, ()))
+
+    def stop(self) -> None:
+        """Let the thread exit once the calls already submitted have run."""
+        if not self._stopped:
+            self._stopped = True
+            self._jobs.put(None)
+
+    def _main(self) -> None:
+        get = self._jobs.get
+        while True:
+            job = get()
+            if job is None:
+                return
+            fut, inbox, fn, args = job
+            if fut is None or inbox is None:
+                try:
+                    fn(*args)
+                except Exception:  # a fire-and-forget close: nothing to report to
+                    pass
+                continue
+            if fut.cancelled():
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as exc:
+                inbox.put(fut, False, exc)
+            else:
+                inbox.put(fut, True, result)
+
+
 class SQLiteConnection(DriverConnection):
     """A ``sqlite3.Connection`` driven from its own thread."""
 
-    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, conn: sqlite3.Connection, worker: _Worker) -> None:
         super().__init__()
         self._conn = conn
-        self._executor = executor
+        self._worker = worker
         self._closed = False
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise InterfaceError("the SQLite connection is closed")
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, fn, *args)
+            return await self._worker.submit(fn, *args)
         except sqlite3.Error as exc:
             raise self.translate(exc) from exc  # type: ignore[misc]
 
@@ -199,19 +306,18 @@ class SQLiteConnection(DriverConnection):
     async def close(self) -> None:
         if self._closed:
             return
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._executor, self._conn.close)
+            await self._worker.submit(self._conn.close)
         finally:
             self._closed = True
-            self._executor.shutdown(wait=False)
+            self._worker.stop()
 
     def terminate(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._executor.submit(self._conn.close)
-        self._executor.shutdown(wait=False)
+        self._worker.fire(self._conn.close)
+        self._worker.stop()
 
     def translate(self, exc: BaseException) -> DatabaseError | None:
         if not isinstance(exc, sqlite3.Error):
@@ -264,14 +370,13 @@ async def connect_sqlite(
     database: str, *, busy_timeout: float = 5.0, is_memory: bool = False
 ) -> SQLiteConnection:
     """Open ``database`` (a path, ``:memory:`` or a ``file:`` URI) on a fresh thread."""
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="covet-sqlite")
-    loop = asyncio.get_running_loop()
+    worker = _Worker()
     try:
-        conn = await loop.run_in_executor(executor, _open, database, busy_timeout, is_memory)
+        conn = await worker.submit(_open, database, busy_timeout, is_memory)
     except sqlite3.Error as exc:
-        executor.shutdown(wait=False)
+        worker.stop()
         raise OperationalError(f"cannot open SQLite database {database!r}: {exc}") from exc
     except BaseException:
-        executor.shutdown(wait=False)
+        worker.stop()
         raise
-    return SQLiteConnection(conn, executor)
+    return SQLiteConnection(conn, worker)
