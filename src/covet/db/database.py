@@ -342,7 +342,7 @@ class Database:
     async def _run(self, method: str, sql: str, params: Any, using: str | None, read: bool) -> Any:
         conn = self._bound_connection()
         if conn is not None:
-            return await getattr(conn, method)(sql, params)
+            return await conn._call(method, sql, params)  # callers convert the result
         await self._ready()
         route_read = read and _is_read(sql)
         pool = self._pool_for(using, route_read)

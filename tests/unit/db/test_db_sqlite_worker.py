@@ -126,3 +126,14 @@ def test_a_result_for_a_closed_loop_is_dropped() -> None:
     worker.stop()
     worker._thread.join(2)
     assert not worker._thread.is_alive()
+
+
+def test_an_unreferenced_worker_ends_its_thread() -> None:
+    import gc
+
+    worker = _Worker()
+    thread = worker._thread
+    del worker
+    gc.collect()
+    thread.join(2)
+    assert not thread.is_alive()

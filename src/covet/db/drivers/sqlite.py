@@ -98,12 +98,13 @@ def _regexp(pattern: str | None, value: Any) -> int | None:
 class _Inbox:
     """Results the worker threads hand back to one event loop, delivered in batches:
     a thread appends and wakes the loop only when no delivery is already scheduled,
-    so results finishing while the loop is busy cost no extra wake-up."""
+    so results finishing while the loop is busy cost no extra wake-up. The loop is
+    held weakly (the inboxes are kept per loop in a weak mapping)."""
 
-    __slots__ = ("_items", "_loop", "_scheduled")
+    __slots__ = ("__weakref__", "_items", "_loop", "_scheduled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self._loop = weakref.ref(loop)
         self._items: collections.deque[tuple[asyncio.Future[Any], bool, Any]] = collections.deque()
         self._scheduled = False
 
@@ -112,8 +113,11 @@ class _Inbox:
         self._items.append((fut, ok, value))
         if not self._scheduled:
             self._scheduled = True
+            loop = self._loop()
             try:
-                self._loop.call_soon_threadsafe(self._deliver)
+                if loop is None:
+                    raise RuntimeError("the event loop is gone")
+                loop.call_soon_threadsafe(self._deliver)
             except RuntimeError:
                 self._items.clear()
 
@@ -143,19 +147,47 @@ def _inbox(loop: asyncio.AbstractEventLoop) -> _Inbox:
 _Job = tuple["asyncio.Future[Any] | None", "_Inbox | None", Callable[..., Any], tuple[Any, ...]]
 
 
+def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
+    """A worker thread's loop: run each job, hand its outcome to its loop's inbox."""
+    get = jobs.get
+    while True:
+        job = get()
+        if job is None:
+            return
+        fut, inbox, fn, args = job
+        if fut is None or inbox is None:
+            try:
+                fn(*args)
+            except Exception:  # a fire-and-forget close: nothing to report to
+                pass
+            continue
+        if fut.cancelled():
+            continue
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            inbox.put(fut, False, exc)
+        else:
+            inbox.put(fut, True, result)
+
+
 class _Worker:
     """One thread running the calls submitted to it in order.
 
     ``submit`` returns an asyncio future resolved on the submitting loop. A call whose
     future was cancelled before the thread reached it is skipped (like
-    ``run_in_executor``); a call already running finishes, its result dropped.
+    ``run_in_executor``); a call already running finishes, its result dropped. The
+    thread ends after ``stop()``, or once the worker is garbage collected.
     """
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._stopped = False
-        self._thread = threading.Thread(target=self._main, name="covet-sqlite", daemon=True)
+        self._thread = threading.Thread(
+            target=_serve, args=(self._jobs,), name="covet-sqlite", daemon=True
+        )
         self._thread.start()
+        self._finalizer = weakref.finalize(self, self._jobs.put, None)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         if self._stopped:
@@ -174,29 +206,7 @@ class _Worker:
         """Let the thread exit once the calls already submitted have run."""
         if not self._stopped:
             self._stopped = True
-            self._jobs.put(None)
-
-    def _main(self) -> None:
-        get = self._jobs.get
-        while True:
-            job = get()
-            if job is None:
-                return
-            fut, inbox, fn, args = job
-            if fut is None or inbox is None:
-                try:
-                    fn(*args)
-                except Exception:  # a fire-and-forget close: nothing to report to
-                    pass
-                continue
-            if fut.cancelled():
-                continue
-            try:
-                result = fn(*args)
-            except BaseException as exc:
-                inbox.put(fut, False, exc)
-            else:
-                inbox.put(fut, True, result)
+            self._finalizer()
 
 
 class SQLiteConnection(DriverConnection):
