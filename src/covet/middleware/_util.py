@@ -63,19 +63,33 @@ def split_tokens(value: bytes | str) -> list[str]:
 
 def add_vary(headers: RawHeaders, value: str) -> None:
     """Add ``value`` to the ``Vary`` header of a raw header list (no duplicates)."""
-    for key, _ in headers:  # common case first: no Vary yet (one length check per header)
-        if len(key) == 4 and key.lower() == b"vary":
+    for index, item in enumerate(headers):  # noqa: B007 - used after the break
+        if len(item[0]) == 4 and item[0].lower() == b"vary":
             break
     else:
         headers.append((b"vary", value.encode("latin-1")))
         return
-    for i, (key, existing) in enumerate(headers):
-        if len(key) == 4 and key.lower() == b"vary":
-            tokens = split_tokens(existing)
-            if "*" in tokens or value.lower() in (t.lower() for t in tokens):
-                return
-            headers[i] = (key, (existing.decode("latin-1") + ", " + value).encode("latin-1"))
-            return
+    key, existing = item
+    slot = (existing, value)
+    merged = _VARY_MERGED.get(slot, _UNKNOWN)
+    if merged is _UNKNOWN:
+        merged = _merge_vary(existing, value)
+        if len(_VARY_MERGED) < 256:  # apps send a handful of distinct Vary values
+            _VARY_MERGED[slot] = merged
+    if merged is not None:
+        headers[index] = (key, merged)
+
+
+_VARY_MERGED: dict[tuple[bytes, str], bytes | None] = {}
+_UNKNOWN: Any = object()
+
+
+def _merge_vary(existing: bytes, value: str) -> bytes | None:
+    """``existing`` with ``value`` appended, or None when it already covers it."""
+    tokens = split_tokens(existing)
+    if "*" in tokens or value.lower() in (t.lower() for t in tokens):
+        return None
+    return (existing.decode("latin-1") + ", " + value).encode("latin-1")
 
 
 def json_error_response(

@@ -26,7 +26,9 @@ from covet.middleware import (
     SecurityHeadersMiddleware,
     TrustedHostMiddleware,
 )
+from covet.middleware import _util as util_module
 from covet.middleware import requestid as requestid_module
+from covet.middleware._util import add_vary
 
 ORIGIN = b"https://app.example.com"
 FROZEN_HEADERS = ((b"content-type", b"application/json"), (b"content-length", b"2"))
@@ -175,3 +177,28 @@ def test_forked_worker_does_not_reuse_the_parents_request_ids() -> None:
     os.close(read_end)
     os.waitpid(pid, 0)
     assert len(child_id) == 32 and child_id not in upcoming
+
+
+@pytest.mark.parametrize(
+    ("existing", "value", "expected"),
+    [
+        (b"Accept-Encoding", "Origin", b"Accept-Encoding, Origin"),
+        (b"accept-encoding, origin", "Origin", b"accept-encoding, origin"),
+        (b"*", "Origin", b"*"),
+        (b" Cookie ,ORIGIN ", "Origin", b" Cookie ,ORIGIN "),
+        (b"", "Origin", b", Origin"),
+    ],
+)
+def test_add_vary_merges_the_same_way_every_time(existing: bytes, value: str, expected: bytes) -> None:
+    for _ in range(3):  # the second and third answers come from the merge cache
+        headers = [(b"content-type", b"text/plain"), (b"Vary", existing)]
+        add_vary(headers, value)
+        assert headers == [(b"content-type", b"text/plain"), (b"Vary", expected)]
+
+
+def test_add_vary_cache_is_bounded() -> None:
+    for i in range(300):
+        headers = [(b"vary", f"X-{i}".encode())]
+        add_vary(headers, "Origin")
+        assert headers == [(b"vary", f"X-{i}, Origin".encode())]
+    assert len(util_module._VARY_MERGED) <= 256
