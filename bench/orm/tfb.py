@@ -273,9 +273,17 @@ async def sqlalchemy_contender(
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
     from tfb_sqlalchemy_models import SAFortune, SAWorld
 
-    engine = create_async_engine(
-        url.replace("postgresql://", "postgresql+asyncpg://"), pool_size=size, max_overflow=0
-    )
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("mysql://", "mysql+asyncmy://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            url = driver + url[len(plain) :]
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url)
+    else:
+        engine = create_async_engine(url, pool_size=size, max_overflow=0)
     Session = async_sessionmaker(engine, expire_on_commit=False)
 
     async def db() -> str:
@@ -315,8 +323,12 @@ async def tortoise_contender(
     import tfb_tortoise_models as tm
     from tortoise import Tortoise
 
+    if url.startswith("sqlite"):
+        db_url = url
+    else:
+        db_url = url.replace("postgresql://", "asyncpg://") + f"?minsize={size}&maxsize={size}"
     await Tortoise.init(
-        db_url=url.replace("postgresql://", "asyncpg://") + f"?minsize={size}&maxsize={size}",
+        db_url=db_url,
         modules={"models": ["tfb_tortoise_models"]},
     )
 
@@ -445,7 +457,7 @@ async def main() -> None:
             return covet_handlers(covet_db), noop
 
         contenders["covet ORM"] = covet_c
-        if args.backend == "postgres":
+        if True:  # the other ORMs on every backend (SQLite: through aiosqlite)
             try:
                 import sqlalchemy  # noqa: F401
 

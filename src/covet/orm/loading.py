@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from covet.db.record import Record
+
 if TYPE_CHECKING:
     from covet.orm.base import Model
     from covet.orm.expressions import Aggregate
@@ -99,6 +101,8 @@ def build_instances(
             new = model.__new__
             out: list[Any] = []
             append = out.append
+            if rows and type(rows[0]) is Record:  # SQLite/MySQL: zip the plain tuples
+                rows = [r._values for r in rows]
             for r in rows:
                 obj = new(model)
                 d = dict(zip(attnames, r, strict=False))
