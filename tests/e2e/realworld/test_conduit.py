@@ -277,3 +277,45 @@ def test_postman_collection_with_newman(tmp_path: Path) -> None:
     assert stats["assertions"]["failed"] == 0, output
     assert stats["assertions"]["total"] >= 300, stats
     assert stats["requests"]["failed"] == 0, output
+
+
+def test_a_page_of_articles_costs_a_fixed_number_of_queries(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from covet.db.drivers.sqlite import SQLiteConnection
+
+    writer = register(client, "prolific")
+    fan = register(client, "fan")
+    client.post("/api/profiles/prolific/follow", headers=fan)
+    for n in range(6):
+        body = {
+            "article": {
+                "title": f"Part {n}",
+                "description": "d",
+                "body": "b",
+                "tagList": [f"t{n}", "series"],
+            }
+        }
+        slug = client.post("/api/articles", headers=writer, json=body).json()["article"]["slug"]
+        client.post(f"/api/articles/{slug}/favorite", headers=fan)
+
+    statements: list[str] = []
+    original = SQLiteConnection._run
+
+    async def counting(self: SQLiteConnection, fn: Any, *args: Any) -> Any:
+        if args and isinstance(args[0], str):  # every statement the driver runs
+            statements.append(args[0])
+        return await original(self, fn, *args)
+
+    monkeypatch.setattr(SQLiteConnection, "_run", counting)
+
+    def queries(limit: int) -> int:
+        statements.clear()
+        page = client.get(f"/api/articles?author=prolific&limit={limit}", headers=fan).json()
+        assert len(page["articles"]) == limit
+        assert all(a["favorited"] and a["author"]["following"] for a in page["articles"])
+        return len(statements)
+
+    one, six = queries(1), queries(6)
+    assert one == six, statements
+    assert 3 <= six <= 8, statements
