@@ -123,6 +123,17 @@ def test_bad_requests_use_the_conduit_error_shape(client: TestClient) -> None:
         response = client.get("/api/user", headers={"Authorization": header})
         assert response.status_code == 401, header
         assert response.headers["www-authenticate"] == "Token"
+    security = importlib.import_module("examples.realworld.security")
+    expired = security.jwt.encode(
+        {"sub": "1", "iss": security.ISSUER, "exp": 1_000_000_000}, security.SECRET_KEY
+    )
+    response = client.get("/api/user", headers={"Authorization": f"Token {expired}"})
+    assert response.status_code == 401 and errors(response) == ["Token has expired"]
+    forged = security.jwt.encode({"sub": "1", "iss": security.ISSUER}, "another key")
+    assert client.get("/api/user", headers={"Authorization": f"Token {forged}"}).status_code == 401
+    ghost = security.jwt.encode({"sub": "999999", "iss": security.ISSUER}, security.SECRET_KEY)
+    response = client.get("/api/articles", headers={"Authorization": f"Token {ghost}"})
+    assert response.status_code == 401  # a bad token is refused even where login is optional
     assert client.get("/api/profiles/nobody").status_code == 404
     assert client.get("/api/articles?limit=0").status_code == 422
     assert client.get("/api/articles?limit=101").status_code == 422
