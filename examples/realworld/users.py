@@ -7,6 +7,7 @@ from typing import Any
 from covet import HTTPException, Router, ValidationError
 from covet.auth import hash_password, needs_rehash, verify_password
 from covet.concurrency import run_in_threadpool
+from covet.db.exceptions import UniqueViolation
 
 from .models import User
 from .schemas import (
@@ -59,9 +60,12 @@ async def register(body: NewUserRequest) -> UserResponse:
     await ensure_free(email, data.username)
     # scrypt takes ~0.1 s of CPU: keep it off the event loop.
     password_hash = await run_in_threadpool(hash_password, data.password)
-    user = await User.objects.create(
-        email=email, username=data.username, password_hash=password_hash
-    )
+    try:
+        user = await User.objects.create(
+            email=email, username=data.username, password_hash=password_hash
+        )
+    except UniqueViolation as exc:  # a concurrent sign-up took it since ensure_free()
+        raise taken("email" if "email" in str(exc) else "username") from None
     return user_out(user)
 
 
@@ -94,7 +98,10 @@ async def update_current_user(body: UpdateUserRequest, user: CurrentUser) -> Use
     for name, value in changes.items():
         setattr(user, name, value)
     if changes:
-        await user.save(update_fields=list(changes))
+        try:
+            await user.save(update_fields=list(changes))
+        except UniqueViolation as exc:
+            raise taken("email" if "email" in str(exc) else "username") from None
     return user_out(user)
 
 

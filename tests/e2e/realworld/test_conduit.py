@@ -339,3 +339,23 @@ def test_a_page_of_articles_costs_a_fixed_number_of_queries(
     one, six = queries(1), queries(6)
     assert one == six, statements
     assert 3 <= six <= 8, statements
+
+
+def test_sign_up_race_is_a_422_not_a_500(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = importlib.import_module("examples.realworld.users")
+    register(client, "racer")
+
+    async def nothing_taken(*args: Any, **kwargs: Any) -> None:
+        return None  # as if the other sign-up committed just after the check
+
+    monkeypatch.setattr(users, "ensure_free", nothing_taken)
+    body = {"user": {"username": "racer2", "email": "racer@example.com", "password": "pw"}}
+    response = client.post("/api/users", json=body)
+    assert response.status_code == 422
+    assert errors(response) == ["user.email: has already been taken"]
+    other = register(client, "other-racer")
+    renamed = client.put("/api/user", headers=other, json={"user": {"username": "racer"}})
+    assert renamed.status_code == 422
+    assert errors(renamed) == ["user.username: has already been taken"]
