@@ -14,6 +14,7 @@ from covet.orm import Count, QuerySet
 
 from .models import Article, Comment, Tag, User, db, utcnow
 from .schemas import (
+    ArticleListItem,
     ArticleOut,
     CommentOut,
     MultipleArticlesResponse,
@@ -114,8 +115,8 @@ async def page(
 ) -> MultipleArticlesResponse:
     total = await qs.count()
     articles = await with_relations(qs)[offset : offset + limit]
-    items = await present(articles, viewer)
-    return MultipleArticlesResponse(items, total)  # type: ignore[arg-type]  # body dropped by the model
+    items: list[ArticleListItem] = list(await present(articles, viewer))  # bodies are not sent
+    return MultipleArticlesResponse(items, total)
 
 
 # --- articles -----------------------------------------------------------------------------

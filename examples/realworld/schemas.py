@@ -114,20 +114,6 @@ class UpdateArticleRequest:
 
 
 @dataclass
-class ArticleOut:
-    slug: str
-    title: str
-    description: str
-    body: str
-    tagList: list[str]
-    createdAt: str
-    updatedAt: str
-    favorited: bool
-    favoritesCount: int
-    author: Profile
-
-
-@dataclass
 class ArticleListItem:
     """An article in a list: everything but the body (the spec leaves it out of lists)."""
 
@@ -140,6 +126,13 @@ class ArticleListItem:
     favorited: bool
     favoritesCount: int
     author: Profile
+
+
+@dataclass
+class ArticleOut(ArticleListItem):
+    """One article, with its body. In a ``list[ArticleListItem]`` the body is not sent."""
+
+    body: str
 
 
 @dataclass
