@@ -25,6 +25,8 @@ token_header = APIKeyHeader(
     auto_error=False,
 )
 
+TokenHeader = Annotated[str | None, Security(token_header)]
+
 
 def issue_token(user: User) -> str:
     """A signed token naming ``user``."""
@@ -56,14 +58,14 @@ async def _user_from_header(value: str) -> User:
     return user
 
 
-async def current_user(authorization: str | None = Security(token_header)) -> User:
+async def current_user(authorization: TokenHeader) -> User:
     """The signed-in user; 401 without a valid token."""
     if authorization is None:
         raise _unauthorized("Authentication required")
     return await _user_from_header(authorization)
 
 
-async def optional_user(authorization: str | None = Security(token_header)) -> User | None:
+async def optional_user(authorization: TokenHeader) -> User | None:
     """The signed-in user, or None for an anonymous request (a bad token is still a 401)."""
     if authorization is None:
         return None
