@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from covet.testing import TestClient
-from support.servers import serve
+from support.servers import serve, server_available
 
 pytestmark = pytest.mark.e2e
 
@@ -274,11 +274,14 @@ def _npx() -> str:
     return npx
 
 
-def test_postman_collection_with_newman(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "builtin"])
+def test_postman_collection_with_newman(server: str, tmp_path: Path) -> None:
+    if not server_available(server):
+        pytest.skip(f"{server} is not installed")
     npx = _npx()
     env = {"CONDUIT_DATABASE_URL": f"sqlite:///{tmp_path / 'conduit.db'}", "CONDUIT_SECRET": "e2e"}
     report = tmp_path / "newman.json"
-    with serve("examples.realworld.app:app", server="uvicorn", env=env) as base:
+    with serve("examples.realworld.app:app", server=server, env=env) as base:
         result = subprocess.run(
             [
                 npx, "--yes", "newman", "run", str(COLLECTION),
