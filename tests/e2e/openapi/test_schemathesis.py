@@ -42,26 +42,8 @@ def _customer_token(server: ShopServer) -> str:
     return str(response.json()["access_token"])
 
 
-def _huge_int_is_a_server_error(server: ShopServer) -> bool:
-    """The known bug schemathesis finds first: an out-of-range integer beyond 64 bits.
-
-    The 422 details echo the rejected value and orjson cannot encode integers past 64 bits,
-    so the error response itself fails (500). The fix belongs in ``covet._json`` (fall back
-    to the stdlib encoder) or ``covet.handlers.errors._safe_value``; once it is in, this
-    probe answers 422 and the full run below is required again.
-    """
-    response = httpx.get(
-        f"{server.base_url}/customers",
-        params={"offset": str(2**70)},
-        headers={"X-API-Key": server.admin_key},
-    )
-    return response.status_code == 500
-
-
 def test_shop_passes_schemathesis(shop_server: ShopServer) -> None:
     pytest.importorskip("schemathesis", reason="schemathesis is part of the test extra")
-    if _huge_int_is_a_server_error(shop_server):
-        pytest.xfail("422 details holding an integer beyond 64 bits crash orjson (covet._json): 500")
     token = _customer_token(shop_server)
     command = [
         sys.executable, "-c", "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
@@ -69,8 +51,11 @@ def test_shop_passes_schemathesis(shop_server: ShopServer) -> None:
         "--checks", "all",
         "--phases", "coverage,fuzzing",
         "--max-examples", MAX_EXAMPLES,
+        # a raw NUL in a multipart field name lands in a part header, which the server
+        # refuses with 400 (RFC 9110); schemathesis would count that as a valid request
+        "--generation-allow-x00", "false",
         "--seed", SEED,
-        "--workers", "2",
+        "--workers", "1",  # hypothesis's lambda-source cache races under several workers
         "--request-timeout", "10",
         "--no-color",
         "-H", f"X-API-Key: {shop_server.admin_key}",
