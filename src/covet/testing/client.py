@@ -25,7 +25,7 @@ __all__ = ("AsyncTestClient", "TestClient", "TestResponse")
 
 T = TypeVar("T")
 _REDIRECTS = {301, 302, 303, 307, 308}
-HeaderInput = Mapping[str, str] | Iterable[tuple[str, str]] | None
+HeaderInput = Mapping[str, str] | Mapping[bytes, bytes] | Iterable[tuple[str | bytes, str | bytes]] | None
 
 
 class TestResponse:
@@ -472,4 +472,11 @@ def _header_list(headers: HeaderInput) -> list[tuple[str, str]]:
     if headers is None:
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return [(str(k), str(v)) for k, v in items]
+    return [(_text(k), _text(v)) for k, v in items]
+
+
+def _text(value: str | bytes | object) -> str:
+    """Header names and values as given: bytes are latin-1, like on the wire."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    return str(value)

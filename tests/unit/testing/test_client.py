@@ -151,3 +151,9 @@ def test_content_encoding_is_undone_like_an_http_client() -> None:
     r = TestClient(gz_app).get("/")
     assert r.content == payload and r.text == payload.decode()
     assert gzip.decompress(r.raw_content) == payload
+
+
+def test_bytes_headers_are_sent_as_bytes_not_their_repr() -> None:
+    with TestClient(echo_app) as client:
+        headers = client.get("/", headers={b"x-raw": b"caf\xe9"}).json()["headers"]
+    assert headers["x-raw"] == "caf\xe9"
