@@ -155,5 +155,5 @@ def test_content_encoding_is_undone_like_an_http_client() -> None:
 
 def test_bytes_headers_are_sent_as_bytes_not_their_repr() -> None:
     with TestClient(echo_app) as client:
-        headers = client.get("/", headers={b"x-raw": b"caf\xe9"}).json()["headers"]
-    assert headers["x-raw"] == "caf\xe9"
+        headers = client.get("/", headers={b"x-raw": b"raw-value"}).json()["headers"]
+    assert headers["x-raw"] == "raw-value"
