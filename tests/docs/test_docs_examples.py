@@ -57,6 +57,7 @@ PAGES = (
     "database.md",
     "migrations.md",
     "testing.md",
+    "cli.md",
 )
 
 SERVICES = {
