@@ -58,6 +58,7 @@ PAGES = (
     "migrations.md",
     "testing.md",
     "cli.md",
+    "server.md",
 )
 
 SERVICES = {
