@@ -337,6 +337,8 @@ class Covet(Router):
             logger.warning("could not send the error response for %r (response already started)", exc)
             raise exc from None
         if handler is None and not isinstance(exc, HTTPException) and _RAISE_KEY in scope.get("extensions", ()):
+            with contextlib.suppress(AttributeError):  # answered already: outer layers re-raise it
+                exc.__covet_answered__ = True  # type: ignore[attr-defined]
             raise exc
 
     def _find_handler(self, exc: Exception) -> ExceptionHandler | None:
@@ -438,7 +440,7 @@ class _ServerErrors:
         try:
             await self.app(scope, receive, send)
         except Exception as exc:
-            if scope["type"] != "http":
+            if scope["type"] != "http" or getattr(exc, "__covet_answered__", False):
                 raise
             await self.covet.handle_exception(exc, scope, receive, send)
 

@@ -265,26 +265,30 @@ def test_cors_preflight(client: TestClient) -> None:
     assert response.headers["access-control-allow-origin"] in ("*", "https://conduit.example")
 
 
-def _npx() -> str:
+def _newman() -> list[str]:
+    """``newman`` when installed (CI installs it), else ``npx --yes newman``."""
+    newman = shutil.which("newman")
+    if newman is not None:
+        return [newman]
     npx = shutil.which("npx")
     if npx is None:
         if IN_CI:
-            pytest.fail("CI=true and npx is not installed", pytrace=False)
-        pytest.skip("npx is not installed")
-    return npx
+            pytest.fail("CI=true and neither newman nor npx is installed", pytrace=False)
+        pytest.skip("neither newman nor npx is installed")
+    return [npx, "--yes", "newman"]
 
 
 @pytest.mark.parametrize("server", ["uvicorn", "builtin"])
 def test_postman_collection_with_newman(server: str, tmp_path: Path) -> None:
     if not server_available(server):
         pytest.skip(f"{server} is not installed")
-    npx = _npx()
+    newman = _newman()
     env = {"CONDUIT_DATABASE_URL": f"sqlite:///{tmp_path / 'conduit.db'}", "CONDUIT_SECRET": "e2e"}
     report = tmp_path / "newman.json"
     with serve("examples.realworld.app:app", server=server, env=env) as base:
         result = subprocess.run(
             [
-                npx, "--yes", "newman", "run", str(COLLECTION),
+                *newman, "run", str(COLLECTION),
                 "--global-var", f"APIURL={base}/api",
                 "--global-var", "USERNAME=newman",
                 "--global-var", "EMAIL=newman@example.com",

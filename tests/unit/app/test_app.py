@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -382,9 +382,26 @@ class TestStartupChecks:
             return {}
 
         checked.__covet_checks__ = (needs_flag,)  # type: ignore[attr-defined]
-        with pytest.raises(ImproperlyConfigured, match="needs app.state.flag"):
+        with pytest.raises(ImproperlyConfigured, match=r"needs app\.state\.flag"):
             app.build()
         app.state.flag = True
         with TestClient(app) as c:
             assert c.get("/checked").status_code == 200
         assert seen == [app, app]
+
+
+def test_error_behind_middleware_is_answered_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app()
+
+    class Passthrough:
+        def __init__(self, app: object) -> None:
+            self.app = app
+
+        async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+            await self.app(scope, receive, send)
+
+    app.add_middleware(Passthrough)
+    with TestClient(app) as c, caplog.at_level(logging.WARNING), pytest.raises(RuntimeError, match="hunter2"):
+        c.get("/boom")
+    assert [r.levelname for r in caplog.records if r.name.startswith("covet")] == ["ERROR"]
+    assert "already started" not in caplog.text
