@@ -6,7 +6,7 @@ header names there are lower-case bytes, so a lookup is a short scan with no dec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +14,7 @@ from covet import _json
 from covet._types import Receive, Scope, Send
 
 __all__ = (
+    "READY",
     "RawHeaders",
     "add_vary",
     "get_header",
@@ -28,6 +29,23 @@ __all__ = (
 )
 
 RawHeaders = list[tuple[bytes, bytes]]
+
+
+class _Ready:
+    """An awaitable that is already finished: ``await READY`` returns at once.
+
+    What a plain-function ``send`` wrapper returns when it has nothing to send yet;
+    cheaper than a coroutine. (ASGI only promises that ``send(...)`` is awaitable.)
+    """
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that ends at once
+
+
+READY = _Ready()
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 

@@ -19,6 +19,7 @@ from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.concurrency import run_in_threadpool
 from covet.http.request import Request
 from covet.http.response import Response, StreamingResponse
+from covet.middleware._util import READY
 
 __all__ = ("BaseHTTPMiddleware", "CallNext", "DispatchFunction", "Middleware")
 
@@ -161,7 +162,7 @@ class _Downstream:
         self._push(message)
         if message["type"] == "http.response.zerocopy" or self.pending > RELAY_BUFFER:
             return self._wait(message)
-        return _READY
+        return READY
 
     async def _wait(self, message: Message) -> None:
         if message["type"] == "http.response.zerocopy":
@@ -367,19 +368,6 @@ class BaseHTTPMiddleware:
         finally:
             for downstream in downstreams:
                 await downstream.stop()
-
-
-class _Ready:
-    """An awaitable that is already finished (``await`` returns at once, no coroutine)."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield  # a generator that ends at once
-
-
-_READY = _Ready()
 
 
 @types.coroutine

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import zlib
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from covet._types import ASGIApp, Message, Receive, Scope, Send
 from covet.exceptions import ImproperlyConfigured
-from covet.middleware._util import RawHeaders, add_vary, get_header
+from covet.middleware._util import READY, RawHeaders, add_vary, get_header
 
 __all__ = ("DEFAULT_CONTENT_TYPES", "GZipMiddleware", "parse_accept_encoding")
 
@@ -141,19 +141,6 @@ class GZipMiddleware:
         await self.app(scope, receive, responder.send)
 
 
-class _Done:
-    """An awaitable that is already finished (``await`` returns at once, no coroutine)."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield  # a generator that ends at once
-
-
-_DONE = _Done()
-
-
 class _Responder:
     __slots__ = ("compress", "encoding", "finish", "mw", "passthrough", "send_raw", "start")
 
@@ -220,7 +207,7 @@ class _Responder:
             self.passthrough = True
             return self.send_raw(message)
         self.start = message  # held until the first body chunk decides
-        return _DONE
+        return READY
 
     async def _body(self, message: Message) -> None:
         body: bytes = message.get("body", b"")
