@@ -59,6 +59,8 @@ PAGES = (
     "testing.md",
     "cli.md",
     "server.md",
+    "sessions.md",
+    "openapi.md",
 )
 
 SERVICES = {
