@@ -22,6 +22,7 @@ ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _ACAO = b"access-control-allow-origin"
+_VARY_ORIGIN = (b"vary", b"Origin")
 _CACHE_SIZE = 256
 
 
@@ -178,13 +179,20 @@ class CORSMiddleware:
         def send_with_cors(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 headers: RawHeaders = list(message.get("headers", ()))
-                for key, _ in headers:
-                    if key == _ACAO or (len(key) == 27 and key.lower() == _ACAO):
-                        break  # a handler that set its own CORS headers keeps them
-                else:
+                has_acao = has_vary = False
+                for key, _ in headers:  # one pass for both names, by length first
+                    size = len(key)
+                    if size == 27:
+                        has_acao = has_acao or key.lower() == _ACAO
+                    elif size == 4:
+                        has_vary = has_vary or key.lower() == b"vary"
+                if not has_acao:  # a handler that set its own CORS headers keeps them
                     headers.extend(added)
                 if vary:
-                    add_vary(headers, "Origin")
+                    if has_vary:
+                        add_vary(headers, "Origin")
+                    else:
+                        headers.append(_VARY_ORIGIN)
                 message = dict(message)  # the app's message is never mutated
                 message["headers"] = headers
             return send(message)
