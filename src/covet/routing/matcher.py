@@ -17,15 +17,15 @@ __all__ = ("Matcher",)
 
 T = TypeVar("T")
 _NO_LITERALS: dict[str, Any] = {}  # shared by leaf nodes; replaced, never mutated
-_NO_PARAMS: list[Any] = []
+_NO_PARAMS: tuple[Any, ...] = ()
 
 
 class _Node(Generic[T]):
     __slots__ = ("catchall", "leaf", "literals", "params")
 
     def __init__(self) -> None:
-        self.literals: dict[str, _Node[T]] = _NO_LITERALS
-        self.params: list[tuple[Param | Mixed, _Node[T]]] = _NO_PARAMS
+        self.literals: dict[str, _Node[T]] | tuple[str, _Node[T]] = _NO_LITERALS
+        self.params: tuple[tuple[Param | Mixed, _Node[T]], ...] = _NO_PARAMS
         self.catchall: tuple[str, Any, T] | None = None
         self.leaf: T | None = None
 
@@ -47,12 +47,7 @@ class Matcher(Generic[T]):
         last = len(template.segments) - 1
         for index, seg in enumerate(template.segments):
             if isinstance(seg, str):
-                if node.literals is _NO_LITERALS:
-                    node.literals = {}
-                child = node.literals.get(seg)
-                if child is None:
-                    child = node.literals[seg] = _Node()
-                node = child
+                node = _literal_child(node, seg)
             elif isinstance(seg, Param) and seg.convertor.consumes_rest:
                 assert index == last
                 node.catchall = (seg.name, seg.convertor, value)
@@ -64,10 +59,8 @@ class Matcher(Generic[T]):
                         break
                 else:
                     child = _Node()
-                    if node.params is _NO_PARAMS:
-                        node.params = []
-                    node.params.append((seg, child))
-                    node.params.sort(key=_edge_priority)
+                    # a tuple, not a list: no spare capacity kept per node
+                    node.params = tuple(sorted([*node.params, (seg, child)], key=_edge_priority))
                     node = child
         node.leaf = value
 
@@ -81,6 +74,27 @@ class Matcher(Generic[T]):
         if found is None:
             return None
         return found, params
+
+
+def _literal_child(node: _Node[T], text: str) -> _Node[T]:
+    """The child for literal ``text``, created if needed.
+
+    ``literals`` is a dict, except for the common single-child case, which is stored as
+    a ``(text, child)`` pair (a quarter of a dict's memory).
+    """
+    literals: Any = node.literals
+    if type(literals) is tuple:
+        if literals[0] == text:
+            return literals[1]
+        literals = node.literals = {literals[0]: literals[1]}
+    elif literals is _NO_LITERALS:
+        child: _Node[T] = _Node()
+        node.literals = (text, child)
+        return child
+    child = literals.get(text)
+    if child is None:
+        child = literals[text] = _Node()
+    return child
 
 
 def _same_edge(a: Param | Mixed, b: Param | Mixed) -> bool:
@@ -102,7 +116,11 @@ def _walk(node: _Node[T], parts: list[str], i: int, params: dict[str, Any], path
     if i == len(parts):
         return node.leaf
     part = parts[i]
-    child = node.literals.get(part)
+    literals: Any = node.literals
+    if type(literals) is tuple:
+        child = literals[1] if literals[0] == part else None
+    else:
+        child = literals.get(part)
     if child is not None:
         found = _walk(child, parts, i + 1, params, path)
         if found is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from covet._types import ASGIApp, Receive, Scope, Send
@@ -10,7 +11,7 @@ from covet.exceptions import ImproperlyConfigured
 from covet.routing.convertors import Convertor
 from covet.routing.template import PathTemplate, parse_template
 
-__all__ = ("BaseRoute", "Mount", "Route", "WebSocketRoute")
+__all__ = ("BaseRoute", "Mount", "Route", "RouteOptions", "WebSocketRoute")
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 _METHOD_SETS: dict[frozenset[str], frozenset[str]] = {}  # identical method sets are shared
@@ -35,30 +36,34 @@ class BaseRoute:
         return self.template.format(params)
 
 
+@dataclass(frozen=True, slots=True)
+class RouteOptions:
+    """A route's settings for handlers and OpenAPI; routes left at the defaults share one."""
+
+    status_code: int | None = None
+    response_model: Any = ...
+    response_class: type | None = None
+    tags: tuple[str, ...] = ()
+    dependencies: tuple[Any, ...] = ()
+    summary: str | None = None
+    description: str | None = None
+    deprecated: bool = False
+    include_in_schema: bool = True
+    responses: dict[int | str, Any] | None = None
+    operation_id: str | None = None
+    openapi_extra: dict[str, Any] | None = None
+
+
+_DEFAULT_OPTIONS = RouteOptions()
+
+
 class Route(BaseRoute):
     """An HTTP route: a path, methods and the user's endpoint plus its options.
 
     ``app`` is the compiled ASGI endpoint, filled in when the application is built.
     """
 
-    __slots__ = (
-        "app",
-        "auto_head",
-        "dependencies",
-        "deprecated",
-        "description",
-        "endpoint",
-        "include_in_schema",
-        "methods",
-        "openapi_extra",
-        "operation_id",
-        "response_class",
-        "response_model",
-        "responses",
-        "status_code",
-        "summary",
-        "tags",
-    )
+    __slots__ = ("app", "auto_head", "endpoint", "methods", "options")
 
     def __init__(
         self,
@@ -93,19 +98,62 @@ class Route(BaseRoute):
         method_set = frozenset(wanted)
         self.methods: frozenset[str] = _METHOD_SETS.setdefault(method_set, method_set)
         self.endpoint = endpoint
-        self.status_code = status_code
-        self.response_model = response_model
-        self.response_class = response_class
-        self.tags: tuple[str, ...] = tuple(tags or ())
-        self.dependencies: tuple[Any, ...] = tuple(dependencies or ())
-        self.summary = summary
-        self.description = description
-        self.deprecated = deprecated
-        self.include_in_schema = include_in_schema
-        self.responses: dict[int | str, Any] | None = dict(responses) if responses else None
-        self.operation_id = operation_id
-        self.openapi_extra = openapi_extra
+        options = RouteOptions(
+            status_code, response_model, response_class, tuple(tags or ()), tuple(dependencies or ()),
+            summary, description, deprecated, include_in_schema, dict(responses) if responses else None,
+            operation_id, openapi_extra,
+        )  # fmt: skip
+        self.options = _DEFAULT_OPTIONS if options == _DEFAULT_OPTIONS else options
         self.app: ASGIApp | None = None
+
+    # the options, read through the route (they are fixed once the route exists)
+    @property
+    def status_code(self) -> int | None:
+        return self.options.status_code
+
+    @property
+    def response_model(self) -> Any:
+        return self.options.response_model
+
+    @property
+    def response_class(self) -> type | None:
+        return self.options.response_class
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.options.tags
+
+    @property
+    def dependencies(self) -> tuple[Any, ...]:
+        return self.options.dependencies
+
+    @property
+    def summary(self) -> str | None:
+        return self.options.summary
+
+    @property
+    def description(self) -> str | None:
+        return self.options.description
+
+    @property
+    def deprecated(self) -> bool:
+        return self.options.deprecated
+
+    @property
+    def include_in_schema(self) -> bool:
+        return self.options.include_in_schema
+
+    @property
+    def responses(self) -> dict[int | str, Any] | None:
+        return self.options.responses
+
+    @property
+    def operation_id(self) -> str | None:
+        return self.options.operation_id
+
+    @property
+    def openapi_extra(self) -> dict[str, Any] | None:
+        return self.options.openapi_extra
 
     def copy_with(
         self, prefix: str = "", tags: Sequence[str] = (), dependencies: Sequence[Any] = ()

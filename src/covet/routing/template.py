@@ -131,4 +131,18 @@ def parse_template(path: str) -> PathTemplate:
         if "{" in _PARAM.sub("", part) or "}" in _PARAM.sub("", part):
             raise ImproperlyConfigured(f"unbalanced braces in route path {path!r}")
         segments.append(Mixed(re.compile(regex), tuple(seg_params), part))
-    return PathTemplate(path, tuple(segments), params or _NO_PARAMS)
+    return PathTemplate(path, tuple(segments), _intern_params(params))
+
+
+_PARAM_MAPS: dict[tuple[tuple[str, int], ...], Mapping[str, Convertor]] = {}
+
+
+def _intern_params(params: dict[str, Convertor]) -> Mapping[str, Convertor]:
+    """Routes with the same parameter names and converters share one read-only map."""
+    if not params:
+        return _NO_PARAMS
+    key = tuple((name, id(conv)) for name, conv in params.items())
+    shared = _PARAM_MAPS.get(key)
+    if shared is None:
+        shared = _PARAM_MAPS[key] = MappingProxyType(params)
+    return shared
