@@ -61,6 +61,7 @@ PAGES = (
     "server.md",
     "sessions.md",
     "openapi.md",
+    "handlers.md",
 )
 
 SERVICES = {
