@@ -8,12 +8,12 @@ builds plain dicts keyed by alias.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import operator
 import typing
 from collections.abc import Callable
-from typing import Any, get_args, get_origin
+from typing import Any, get_origin
 
+from covet._typing import substituted_hints
 from covet.exceptions import ImproperlyConfigured
 
 from .errors import MISSING, ErrorEntry, Invalid, fail
@@ -40,62 +40,13 @@ def hints_of(tp: type) -> dict[str, Any]:
         return {}
 
 
-def _substitute(ann: Any, mapping: dict[Any, Any]) -> Any:
-    if isinstance(ann, typing.TypeVar):
-        return mapping.get(ann, ann)
-    params = getattr(ann, "__parameters__", None)
-    if not params or not isinstance(params, tuple) or not any(p in mapping for p in params):
-        return ann
-    try:
-        return ann[tuple(mapping.get(p, p) for p in params)]
-    except TypeError:
-        return ann
-
-
-def _bindings(tp: Any) -> dict[type, dict[Any, Any]]:
-    """The TypeVar bindings of every generic class in ``tp``'s hierarchy."""
-    out: dict[type, dict[Any, Any]] = {}
-
-    def visit(node: Any, outer: dict[Any, Any]) -> None:
-        origin = get_origin(node) or node
-        if not isinstance(origin, type) or origin in out or origin is typing.Generic:
-            return
-        params = getattr(origin, "__parameters__", ())
-        args = get_args(node) if get_origin(node) is not None else ()
-        mapping = {p: _substitute(a, outer) for p, a in zip(params, args, strict=False)}
-        out[origin] = mapping
-        for base in getattr(origin, "__orig_bases__", ()):
-            visit(base, mapping)
-
-    visit(tp, {})
-    return out
-
-
 def class_hints(tp: Any) -> dict[str, Any]:
     """Type hints of a class or a parametrised generic (``Page[Item]``), TypeVars filled.
 
     Bindings follow generic bases (``class ItemPage(Page[Item])``); a TypeVar left
     unbound stays in the hints (the validator reads it as its bound, or ``Any``).
     """
-    origin = get_origin(tp) or tp
-    bindings = _bindings(tp)
-    if not any(bindings.values()):
-        return hints_of(origin)
-    if is_typeddict(origin):  # TypedDict bases are flattened into the class
-        mapping = bindings.get(origin, {})
-        return {k: _substitute(v, mapping) for k, v in hints_of(origin).items()}
-    hints: dict[str, Any] = {}
-    for cls in reversed(origin.__mro__):
-        own = inspect.get_annotations(cls)
-        if not own or cls is object:
-            continue
-        resolved = hints_of(cls)
-        mapping = bindings.get(cls, {})
-        for name in own:
-            if name in resolved:
-                hints.pop(name, None)  # redeclared: takes the subclass's place, like get_type_hints
-                hints[name] = _substitute(resolved[name], mapping)
-    return hints
+    return substituted_hints(tp, hints_of)
 
 
 @dataclasses.dataclass(slots=True)

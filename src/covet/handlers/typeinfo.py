@@ -16,6 +16,8 @@ import typing
 import uuid
 from typing import Any, Literal, Union, get_args, get_origin
 
+from covet._typing import is_typeddict, split_qualifiers
+
 __all__ = (
     "NONE_TYPE",
     "SCALAR_TYPES",
@@ -74,10 +76,6 @@ def unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def is_typeddict(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__required_keys__")
-
-
 def foreign_kind(tp: Any) -> str | None:
     """``"pydantic"``, ``"msgspec"`` or ``"protocol"`` for a model class of those systems.
 
@@ -125,48 +123,6 @@ def generic_origin(tp: Any) -> type | None:
     if is_typeddict(origin) or dataclasses.is_dataclass(origin) or _is_plain_class(origin):
         return origin
     return None
-
-
-_QUALIFIERS = frozenset({"Required", "NotRequired", "ReadOnly"})
-
-
-def _qualifier(origin: Any) -> str | None:
-    name = getattr(origin, "_name", None)
-    if name in _QUALIFIERS and type(origin).__module__ in ("typing", "typing_extensions"):
-        return str(name)
-    return None
-
-
-def split_qualifiers(ann: Any) -> tuple[Any, bool | None]:
-    """Strip TypedDict qualifiers: ``(annotation, True/False for Required/NotRequired or None)``.
-
-    Looks through ``Annotated`` (``Annotated[NotRequired[int], Ge(0)]`` is allowed) and
-    knows the ``typing`` and ``typing_extensions`` forms (``ReadOnly`` is only the latter
-    on Python < 3.13); the ``Annotated`` metadata is kept around the bare type.
-    """
-    required: bool | None = None
-    meta: list[Any] = []
-    inner = ann
-    found = False
-    while True:
-        origin = get_origin(inner)
-        if origin is typing.Annotated:
-            meta.extend(inner.__metadata__)
-            inner = inner.__origin__
-            continue
-        name = _qualifier(origin)
-        if name is None:
-            break
-        found = True
-        if name != "ReadOnly":
-            required = name == "Required"
-        inner = get_args(inner)[0]
-    if not found:
-        return ann, None
-    if not meta:
-        return inner, required
-    args = (inner, *meta)
-    return typing.Annotated[args], required
 
 
 def _is_plain_class(tp: Any) -> bool:

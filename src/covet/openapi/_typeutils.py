@@ -19,13 +19,10 @@ __all__ = (
     "factory_default",
     "is_namedtuple",
     "is_plain_class",
-    "is_typeddict",
     "is_upload_file",
     "jsonable_default",
     "names_for",
     "resolve_refs",
-    "split_qualifiers",
-    "substituted_hints",
     "title_of",
     "type_hints",
     "unwrap_alias",
@@ -106,10 +103,6 @@ def class_doc(cls: type) -> str | None:
     return doc
 
 
-def is_typeddict(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__required_keys__")
-
-
 def is_namedtuple(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, tuple) and hasattr(tp, "_fields")
 
@@ -161,98 +154,6 @@ def unwrap_alias(tp: Any) -> Any:
             tp = value
             continue
         return tp
-
-
-_QUALIFIERS = frozenset({"Required", "NotRequired", "ReadOnly"})
-
-
-def split_qualifiers(annotation: Any) -> tuple[Any, bool | None]:
-    """Strip TypedDict qualifiers: ``(annotation, True/False for Required/NotRequired or None)``.
-
-    Looks through ``Annotated`` (``Annotated[NotRequired[int], ...]`` is allowed) and knows
-    the ``typing`` and ``typing_extensions`` forms (``ReadOnly`` is only the latter before
-    Python 3.13); ``Annotated`` metadata is kept around the bare type.
-    """
-    required: bool | None = None
-    meta: list[Any] = []
-    inner = annotation
-    found = False
-    while True:
-        origin = typing.get_origin(inner)
-        if origin is typing.Annotated:
-            meta.extend(inner.__metadata__)
-            inner = inner.__origin__
-            continue
-        name = getattr(origin, "_name", None)
-        if name not in _QUALIFIERS or type(origin).__module__ not in ("typing", "typing_extensions"):
-            break
-        found = True
-        if name != "ReadOnly":
-            required = name == "Required"
-        inner = typing.get_args(inner)[0]
-    if not found:
-        return annotation, None
-    if not meta:
-        return inner, required
-    args = (inner, *meta)
-    return typing.Annotated[args], required
-
-
-def _bindings(tp: Any) -> dict[Any, dict[Any, Any]]:
-    """The TypeVar bindings of every generic class in ``tp``'s hierarchy."""
-    out: dict[Any, dict[Any, Any]] = {}
-
-    def visit(node: Any, outer: Mapping[Any, Any]) -> None:
-        origin = typing.get_origin(node) or node
-        if not isinstance(origin, type) or origin in out or origin is typing.Generic:
-            return
-        params = getattr(origin, "__parameters__", ())
-        args = typing.get_args(node) if typing.get_origin(node) is not None else ()
-        mapping = {p: substitute(a, outer) for p, a in zip(params, args, strict=False)}
-        out[origin] = mapping
-        for base in getattr(origin, "__orig_bases__", ()):
-            visit(base, mapping)
-
-    visit(tp, {})
-    return out
-
-
-def substituted_hints(tp: Any) -> dict[str, Any]:
-    """Type hints of a (possibly parametrised generic) class with its TypeVars filled.
-
-    Bindings follow generic bases too (``class ItemPage(Page[Item])``).
-    """
-    origin = typing.get_origin(tp) or tp
-    bindings = _bindings(tp)
-    if not any(bindings.values()):
-        return type_hints(origin)
-    if is_typeddict(origin):  # TypedDict bases are flattened into the class
-        mapping = bindings.get(origin, {})
-        return {name: substitute(h, mapping) for name, h in type_hints(origin).items()}
-    hints: dict[str, Any] = {}
-    for cls in reversed(origin.__mro__):
-        own = inspect.get_annotations(cls)
-        if not own or cls is object:
-            continue
-        resolved = type_hints(cls)
-        mapping = bindings.get(cls, {})
-        for name in own:
-            if name in resolved:
-                hints.pop(name, None)
-                hints[name] = substitute(resolved[name], mapping)
-    return hints
-
-
-def substitute(annotation: Any, mapping: Mapping[Any, Any]) -> Any:
-    if isinstance(annotation, typing.TypeVar):
-        return mapping.get(annotation, annotation)
-    params = getattr(annotation, "__parameters__", ())
-    if params and isinstance(params, tuple) and any(p in mapping for p in params):
-        try:
-            return annotation[tuple(mapping.get(p, p) for p in params)]
-        except TypeError:
-            return annotation
-    return annotation
 
 
 def title_of(tp: Any) -> str:

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
+from covet._typing import is_typeddict, split_qualifiers, substituted_hints
 from covet.openapi._constraints import apply_constraints, constraints_from_metadata
 from covet.openapi._external import external_schema, is_external
 from covet.openapi._typeutils import (
@@ -35,13 +36,10 @@ from covet.openapi._typeutils import (
     factory_default,
     is_namedtuple,
     is_plain_class,
-    is_typeddict,
     is_upload_file,
     jsonable_default,
     names_for,
     resolve_refs,
-    split_qualifiers,
-    substituted_hints,
     title_of,
     type_hints,
     unwrap_alias,
@@ -369,7 +367,7 @@ class SchemaRegistry:
 
     def _dataclass(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
         origin = typing.get_origin(tp) or tp
-        hints = substituted_hints(tp)
+        hints = substituted_hints(tp, type_hints)
 
         declared = dataclasses.fields(origin)
         if mode == "validation":  # InitVar pseudo-fields are __init__ arguments: input only
@@ -399,7 +397,7 @@ class SchemaRegistry:
 
     def _typeddict(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
         origin = typing.get_origin(tp) or tp
-        hints = substituted_hints(tp)
+        hints = substituted_hints(tp, type_hints)
         required_keys = origin.__required_keys__
 
         def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
@@ -433,7 +431,7 @@ class SchemaRegistry:
 
     def _plain_class(self, tp: Any, mode: SchemaMode) -> dict[str, Any]:
         origin = typing.get_origin(tp) or tp
-        hints = substituted_hints(tp)
+        hints = substituted_hints(tp, type_hints)
 
         def fields() -> Iterator[tuple[str, Any, Any, Mapping[str, Any]]]:
             for name, annotation in hints.items():
