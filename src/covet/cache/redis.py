@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 from covet import _json
-from covet.exceptions import MissingDependency
+from covet._redis import redis_client
 
 from .base import MISSING, Cache, CacheBackendError, Factory, call_factory, check_key, check_ttl
 
@@ -120,15 +120,7 @@ class RedisCache(Cache):
     def client(self) -> Any:
         """The ``redis.asyncio.Redis`` client, created on first access."""
         if self._client is None:
-            try:
-                import redis.asyncio as aioredis
-            except ImportError as exc:  # pragma: no cover - redis is installed in CI
-                raise MissingDependency("redis", "redis") from exc
-            self._client = aioredis.Redis.from_url(
-                self.url or "redis://127.0.0.1:6379/0",
-                socket_timeout=self.socket_timeout,
-                socket_connect_timeout=self.socket_timeout,
-            )
+            self._client = redis_client(self.url or "redis://127.0.0.1:6379/0", socket_timeout=self.socket_timeout)
         return self._client
 
     # -- encoding -----------------------------------------------------------------

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from covet.exceptions import MissingDependency
+from covet._redis import redis_client
 
 from .algorithms import RateLimitResult, validate_algorithm
 from .backends import RateLimitBackend, RateLimitBackendError
@@ -142,15 +142,7 @@ class RedisBackend(RateLimitBackend):
     def client(self) -> Any:
         """The ``redis.asyncio.Redis`` client, created on first access."""
         if self._client is None:
-            try:
-                import redis.asyncio as aioredis
-            except ImportError as exc:  # pragma: no cover - redis is installed in CI
-                raise MissingDependency("redis", "redis") from exc
-            self._client = aioredis.Redis.from_url(
-                self.url or "redis://127.0.0.1:6379/0",
-                socket_timeout=self.socket_timeout,
-                socket_connect_timeout=self.socket_timeout,
-            )
+            self._client = redis_client(self.url or "redis://127.0.0.1:6379/0", socket_timeout=self.socket_timeout)
         return self._client
 
     async def _run(self, algorithm: str, keys: list[str], args: list[Any]) -> Any:

@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from covet import _json
-from covet.exceptions import ImproperlyConfigured, MissingDependency
+from covet._redis import redis_client
+from covet.exceptions import ImproperlyConfigured
 
 __all__ = ("RedisStore",)
 
@@ -43,11 +44,7 @@ class RedisStore:
             loop = asyncio.get_running_loop()
             if self._client is None or self._loop is not loop:
                 assert self.url is not None  # __init__ requires url= or client=
-                try:
-                    import redis.asyncio as redis_asyncio
-                except ImportError as exc:
-                    raise MissingDependency("redis", "redis") from exc
-                self._client = redis_asyncio.Redis.from_url(self.url)
+                self._client = redis_client(self.url)
                 self._loop = loop
         return self._client
 

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from covet import _json
-from covet.exceptions import MissingDependency
+from covet._redis import redis_client
 from covet.websockets.channels import Channels, _check_room
 
 __all__ = ("RedisChannels",)
@@ -35,13 +35,9 @@ class RedisChannels(Channels):
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        try:
-            import redis.asyncio as redis
-        except ImportError as exc:
-            raise MissingDependency("redis", "redis") from exc
         if self._client is not None:
             return
-        self._client = redis.Redis.from_url(self.url)
+        self._client = redis_client(self.url)
         await self._client.ping()
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
 
