@@ -230,7 +230,17 @@ class Covet(Router):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        asgi = self._asgi or self.build()
+        asgi = self._asgi
+        if asgi is None:
+            try:
+                asgi = self.build()
+            except Exception as exc:
+                if scope["type"] != "lifespan":
+                    raise
+                # raising here would read as "lifespan unsupported" and the server would
+                # start anyway: report the broken set-up as a failed start-up instead
+                await _refuse_startup(exc, receive, send)
+                return
         await asgi(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -443,6 +453,14 @@ class _ServerErrors:
             if scope["type"] != "http" or getattr(exc, "__covet_answered__", False):
                 raise
             await self.covet.handle_exception(exc, scope, receive, send)
+
+
+async def _refuse_startup(exc: Exception, receive: Receive, send: Send) -> None:
+    message = await receive()
+    if message["type"] != "lifespan.startup":
+        return
+    logger.error("application start-up failed", exc_info=(type(exc), exc, exc.__traceback__))
+    await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
 
 
 async def _ws_close(send: Send, code: int, reason: str) -> None:

@@ -240,6 +240,17 @@ async def _send_json(
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
+def _require_middleware(app: Any) -> None:
+    """Start-up check for ``@rate_limit``: the app must have a ``RateLimitMiddleware``."""
+    for cls, _options in getattr(app, "user_middleware", ()):
+        if isinstance(cls, type) and issubclass(cls, RateLimitMiddleware):
+            return
+    raise ImproperlyConfigured(
+        "@rate_limit needs RateLimitMiddleware on the app that serves the route: "
+        "app.add_middleware(RateLimitMiddleware, limit=None)"
+    )
+
+
 async def _enforce(limit: RouteLimit) -> None:
     try:
         middleware, scope, receive = _current.get()
@@ -305,6 +316,8 @@ def rate_limit(
                 return await run_in_threadpool(func, *args, **kwargs)
 
         wrapper.__covet_rate_limits__ = (*getattr(func, "__covet_rate_limits__", ()), spec)  # type: ignore[attr-defined]
+        # checked when the app compiles its routes, so a missing middleware fails start-up
+        wrapper.__covet_checks__ = (*getattr(func, "__covet_checks__", ()), _require_middleware)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

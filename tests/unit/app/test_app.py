@@ -405,3 +405,14 @@ def test_error_behind_middleware_is_answered_and_logged_once(caplog: pytest.LogC
         c.get("/boom")
     assert [r.levelname for r in caplog.records if r.name.startswith("covet")] == ["ERROR"]
     assert "already started" not in caplog.text
+
+
+def test_broken_setup_fails_start_up_instead_of_being_ignored() -> None:
+    app = make_app()
+
+    @app.get("/plain")  # conflicts with make_app's /plain: found when routes compile
+    async def again() -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="RouteConflict"), TestClient(app):
+        pass

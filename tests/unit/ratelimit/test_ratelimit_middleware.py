@@ -280,20 +280,3 @@ def test_route_limit_marker_and_signature_are_preserved() -> None:
     assert list(inspect.signature(handler).parameters) == ["user_id", "q"]
     (limit,) = handler.__covet_rate_limits__  # type: ignore[attr-defined]
     assert limit.name == "custom" and limit.rate.limit == 5
-
-
-def test_route_limit_without_middleware_is_a_clear_error() -> None:
-    app = Covet()
-
-    @app.get("/x")
-    @rate_limit("1/minute")
-    async def x() -> dict[str, int]:
-        return {}
-
-    with TestClient(app, raise_server_exceptions=False) as client:
-        assert client.get("/x").status_code == 500
-    with (
-        TestClient(app) as client,
-        pytest.raises(ImproperlyConfigured, match="RateLimitMiddleware"),
-    ):
-        client.get("/x")
