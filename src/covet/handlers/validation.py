@@ -224,18 +224,23 @@ def _fixed_tuple(items: list[Validator]) -> Validator:
             fail("type_error", f"Expected an array of {n} items", value)
         if len(value) != n:
             fail("value_error", f"Expected an array of {n} items", value)
-        out = []
-        errors = None
-        for i, (val, x) in enumerate(zip(items, value, strict=True)):
-            try:
-                out.append(val(x))
-            except Invalid as exc:
-                errors = (errors or []) + exc.prefixed(i)
-        if errors:
-            raise Invalid(errors)
-        return tuple(out)
+        return tuple(_positional(items, value))
 
     return tup
+
+
+def _positional(items: list[Validator], value: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """Item ``i`` of ``value`` through validator ``i`` (as many as the shorter of the two)."""
+    out = []
+    errors = None
+    for i, (val, x) in enumerate(zip(items, value, strict=False)):
+        try:
+            out.append(val(x))
+        except Invalid as exc:
+            errors = (errors or []) + exc.prefixed(i)
+    if errors:
+        raise Invalid(errors)
+    return out
 
 
 def _namedtuple(tp: type, strings: bool, fa: bool, extra: str) -> Validator:
@@ -253,15 +258,7 @@ def _namedtuple(tp: type, strings: bool, fa: bool, extra: str) -> Validator:
             fail("type_error", f"{expected} ({name})", value)
         if not least <= len(value) <= n:
             fail("value_error", f"{expected} ({name})", value)
-        out = []
-        errors = None
-        for i, (val, x) in enumerate(zip(items, value, strict=False)):
-            try:
-                out.append(val(x))
-            except Invalid as exc:
-                errors = (errors or []) + exc.prefixed(i)
-        if errors:
-            raise Invalid(errors)
+        out = _positional(items, value)
         if fa:  # responses: the full array, defaults filled in
             return list(tp(*out))
         return tp(*out)
