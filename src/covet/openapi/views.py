@@ -59,6 +59,9 @@ def find_assets(directory: str | os.PathLike[str]) -> dict[str, str]:
     return found
 
 
+_POPUP_FRIENDLY = {"Cross-Origin-Opener-Policy": "same-origin-allow-popups"}
+
+
 def install(app: Any) -> None:
     """Add the ``openapi_url``, ``docs_url`` (+ OAuth2 redirect, assets) and ``redoc_url``
     routes to ``app`` (none of them appears in the document)."""
@@ -108,7 +111,10 @@ def install(app: Any) -> None:
                 parameters=getattr(app, "swagger_ui_parameters", None),
                 init_oauth=getattr(app, "swagger_ui_init_oauth", None),
             )
-            return HTMLResponse(page)
+            # the OAuth2 "Authorize" flow opens a popup that must report back to this page;
+            # SecurityHeadersMiddleware's strict default would cut that link (it keeps a
+            # header the handler set)
+            return HTMLResponse(page, headers=_POPUP_FRIENDLY)
 
         async def swagger_ui_redirect(request: Request) -> HTMLResponse:
             return HTMLResponse(swagger_ui_oauth2_redirect_html())

@@ -173,3 +173,17 @@ def test_root_path_prefixes_page_urls_and_becomes_the_server() -> None:
     declared = make_app(servers=[{"url": "https://api.example.com"}])
     with TestClient(declared, root_path="/shop") as client:
         assert client.get("/openapi.json").json()["servers"] == [{"url": "https://api.example.com"}]
+
+
+def test_swagger_page_allows_the_oauth2_popup_behind_security_headers() -> None:
+    from covet import Covet
+    from covet.middleware import SecurityHeadersMiddleware
+    from covet.testing import TestClient
+
+    app = Covet(title="t")
+    app.add_middleware(SecurityHeadersMiddleware)
+    with TestClient(app) as client:
+        docs = client.get("/docs")
+        other = client.get("/openapi.json")
+    assert docs.headers["cross-origin-opener-policy"] == "same-origin-allow-popups"
+    assert other.headers["cross-origin-opener-policy"] == "same-origin"
