@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from covet import _json
 from covet.exceptions import ImproperlyConfigured
 
+from .stores import decode_session
+
 if TYPE_CHECKING:
     from covet.db import Database
 
@@ -82,14 +84,7 @@ class DatabaseStore:
 
     async def load(self, session_id: str) -> dict[str, Any] | None:
         await self._setup()
-        payload = await self.database.fetch_val(self._sql["load"], [session_id, int(time.time())])
-        if payload is None:
-            return None
-        try:
-            data = _json.loads(payload)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+        return decode_session(await self.database.fetch_val(self._sql["load"], [session_id, int(time.time())]))
 
     async def save(self, session_id: str, data: dict[str, Any], ttl: int) -> None:
         await self._setup()

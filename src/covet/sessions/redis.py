@@ -9,6 +9,8 @@ from covet import _json
 from covet._redis import redis_client
 from covet.exceptions import ImproperlyConfigured
 
+from .stores import decode_session
+
 __all__ = ("RedisStore",)
 
 
@@ -49,14 +51,7 @@ class RedisStore:
         return self._client
 
     async def load(self, session_id: str) -> dict[str, Any] | None:
-        payload = await self._redis().get(self.prefix + session_id)
-        if payload is None:
-            return None
-        try:
-            data = _json.loads(payload)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+        return decode_session(await self._redis().get(self.prefix + session_id))
 
     async def save(self, session_id: str, data: dict[str, Any], ttl: int) -> None:
         await self._redis().set(self.prefix + session_id, _json.dumps(data), ex=max(1, ttl))

@@ -9,7 +9,18 @@ from typing import Any, Protocol, runtime_checkable
 from covet import _json
 from covet.exceptions import ImproperlyConfigured
 
-__all__ = ("MemoryStore", "SessionStore")
+__all__ = ("MemoryStore", "SessionStore", "decode_session")
+
+
+def decode_session(payload: bytes | str | None) -> dict[str, Any] | None:
+    """A stored JSON payload as session data; ``None`` when missing, corrupt or not an object."""
+    if payload is None:
+        return None
+    try:
+        data = _json.loads(payload)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @runtime_checkable
@@ -58,8 +69,7 @@ class MemoryStore:
             del self._entries[session_id]
             return None
         self._entries.move_to_end(session_id)
-        data = _json.loads(payload)
-        return data if isinstance(data, dict) else None
+        return decode_session(payload)
 
     async def save(self, session_id: str, data: dict[str, Any], ttl: int) -> None:
         self._entries[session_id] = (time.monotonic() + ttl, _json.dumps(data))
