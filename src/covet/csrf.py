@@ -121,11 +121,10 @@ class CSRFMiddleware:
     without ``Origin`` needs a same-origin ``Referer``. Failures answer 403 with a JSON
     ``{"error": ...}`` saying what was wrong.
 
-    ``check_websocket_origin=True`` applies the origin check to WebSocket handshakes
-    too (browsers send the session cookie with a handshake opened by any page, and
-    always an ``Origin``): others are closed with code 1008 before the app sees them.
-    Turn it on for apps whose sockets use the session, unless ``CORSMiddleware`` (which
-    refuses handshakes from origins outside ``allow_origins``) already guards them.
+    WebSocket handshakes get the origin check too (``check_websocket_origin=True``, the
+    default): browsers send the session cookie with a handshake opened by any page, and
+    always an ``Origin``, so a handshake from an origin that is neither this host nor in
+    ``trusted_origins`` is closed with code 1008 before the app sees it.
 
     Exempt: paths matching ``exempt_paths`` (glob patterns such as ``"/webhooks/*"``, or
     compiled regexes) and handlers decorated with :func:`csrf_exempt`.
@@ -151,7 +150,7 @@ class CSRFMiddleware:
         trusted_origins: Sequence[str] = (),
         use_session: bool | None = None,
         max_form_scan: int = 1024 * 1024,
-        check_websocket_origin: bool = False,
+        check_websocket_origin: bool = True,
     ) -> None:
         if isinstance(exempt_paths, str) or isinstance(trusted_origins, str):
             raise ImproperlyConfigured("exempt_paths and trusted_origins must be lists, not strings")

@@ -105,7 +105,7 @@ async def ws(websocket: WebSocket) -> None:
 
 
 # last added is outermost
-app.add_middleware(CSRFMiddleware, secret_key=SECRET)
+app.add_middleware(CSRFMiddleware, secret_key=SECRET, trusted_origins=["https://spa.example"])
 app.add_middleware(SessionMiddleware, secret_key=SECRET, store=store)
 app.add_middleware(BodySizeLimitMiddleware, max_body_size=64 * 1024)
 app.add_middleware(TimeoutMiddleware, timeout=1.5)
