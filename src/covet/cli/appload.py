@@ -9,10 +9,23 @@ from typing import Any
 from covet.exceptions import ImproperlyConfigured
 from covet.server.config import import_from_string
 
-__all__ = ("DEFAULT_CANDIDATES", "load_app", "resolve_target")
+__all__ = ("DEFAULT_CANDIDATES", "add_app_arguments", "load_app", "resolve_target")
 
 #: Tried in order when no ``MODULE:APP`` is given and ``$COVET_APP`` is unset.
 DEFAULT_CANDIDATES = ("main:app", "app:app", "app.main:app")
+
+
+def add_app_arguments(parser: Any) -> None:
+    """Add the optional ``MODULE:APP`` positional and ``--app-dir`` to a command's parser."""
+    parser.add_argument(
+        "app",
+        nargs="?",
+        metavar="MODULE:APP",
+        help="application (default: $COVET_APP, main:app, app:app)",
+    )
+    parser.add_argument(
+        "--app-dir", default=".", help="directory to import the app from (default .)"
+    )
 
 
 def _module_file_exists(target: str, base: str) -> bool:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from .appload import load_app
+from .appload import add_app_arguments, load_app
 from .output import style_for
 
 __all__ = ("iter_routes", "register")
@@ -99,24 +99,12 @@ def _openapi(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``routes`` and ``openapi`` to the main parser."""
     routes = subparsers.add_parser("routes", help="list the application's routes")
-    routes.add_argument(
-        "app",
-        nargs="?",
-        metavar="MODULE:APP",
-        help="application (default: $COVET_APP, main:app, app:app)",
-    )
-    routes.add_argument("--app-dir", default=".", help="directory to import the app from")
+    add_app_arguments(routes)
     routes.add_argument("--json", action="store_true", help="print JSON instead of a table")
     routes.set_defaults(func=_routes)
 
     openapi = subparsers.add_parser("openapi", help="print or write the OpenAPI schema")
-    openapi.add_argument(
-        "app",
-        nargs="?",
-        metavar="MODULE:APP",
-        help="application (default: $COVET_APP, main:app, app:app)",
-    )
-    openapi.add_argument("--app-dir", default=".", help="directory to import the app from")
+    add_app_arguments(openapi)
     openapi.add_argument("-o", "--output", help="write to this file instead of stdout")
     openapi.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
     openapi.set_defaults(func=_openapi)

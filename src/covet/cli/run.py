@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .appload import resolve_target
+from .appload import add_app_arguments, resolve_target
 from .output import style_for
 
 __all__ = ("SERVER_PREFERENCE", "pick_server", "register")
@@ -146,12 +146,7 @@ def _granian(args: argparse.Namespace, target: str) -> int:
 def register(subparsers: Any, argv: list[str]) -> None:
     """Add ``run`` to the main parser."""
     parser = subparsers.add_parser("run", help="serve an application")
-    parser.add_argument(
-        "app",
-        nargs="?",
-        metavar="MODULE:APP",
-        help="application (default: $COVET_APP, main:app, app:app)",
-    )
+    add_app_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="bind port (default 8000)")
     parser.add_argument("--uds", help="bind a Unix domain socket instead")
@@ -174,9 +169,6 @@ def register(subparsers: Any, argv: list[str]) -> None:
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto")
     parser.add_argument(
         "--http", choices=("auto", "python", "httptools"), default="auto", help="HTTP parser"
-    )
-    parser.add_argument(
-        "--app-dir", default=".", help="directory to import the app from (default .)"
     )
     parser.add_argument("--root-path", default="", help="ASGI root_path when behind a path prefix")
     parser.add_argument("--no-access-log", action="store_true", help="disable the access log")
