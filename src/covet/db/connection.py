@@ -116,6 +116,10 @@ class Connection:
         """Every row, as records."""
         return await self._call("fetch_all", sql, params)
 
+    async def fetch_rows(self, sql: str, params: Params = None) -> Sequence[Any]:
+        """Every row as a positional sequence (see ``Database.fetch_rows``)."""
+        return await self._call("fetch_rows", sql, params)
+
     async def fetch_one(self, sql: str, params: Params = None) -> Any | None:
         """The first row, or None."""
         return await self._call("fetch_one", sql, params)

@@ -388,6 +388,13 @@ class Database:
         """Every row as ``Record``s (by position and by column name)."""
         return await self._run("fetch_all", sql, params, using, read=True)
 
+    async def fetch_rows(
+        self, sql: str, params: Params = None, *, using: str | None = None
+    ) -> Sequence[Any]:
+        """Every row as a positional sequence (``r[0]``, iteration; no access by name):
+        cheaper than ``fetch_all`` on SQLite and MySQL, where it skips the ``Record``s."""
+        return await self._run("fetch_rows", sql, params, using, read=True)
+
     async def fetch_one(
         self, sql: str, params: Params = None, *, using: str | None = None
     ) -> Any | None:

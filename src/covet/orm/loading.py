@@ -80,9 +80,10 @@ def _make(
             if v is not None:
                 values[i] = conv(v)
     obj = model.__new__(model)
-    d = dict(zip(attnames, values, strict=False))
+    d = obj.__dict__  # filled in place: assigning a new __dict__ costs more
+    for name, value in zip(attnames, values):  # noqa: B905 (values match attnames)
+        d[name] = value
     d["_persisted"] = True
-    obj.__dict__ = d
     return obj
 
 
@@ -105,9 +106,10 @@ def build_instances(
                 rows = [r._values for r in rows]
             for r in rows:
                 obj = new(model)
-                d = dict(zip(attnames, r, strict=False))
+                d = obj.__dict__  # filled in place: cheaper than assigning a new dict
+                for name, value in zip(attnames, r):  # noqa: B905 (rows match attnames)
+                    d[name] = value
                 d["_persisted"] = True
-                obj.__dict__ = d
                 append(obj)
             return out
         return [_make(model, r, attnames, convs) for r in rows]

@@ -99,16 +99,16 @@ class Manager(Generic[M]):
         if row is None:
             raise model.DoesNotExist(f"{model.__name__} matching query does not exist")
         obj = model.__new__(model)
+        values = row
         if convs:
             values = list(row)
             for i, conv in convs:
                 if values[i] is not None:
                     values[i] = conv(values[i])
-            d = dict(zip(attnames, values, strict=False))
-        else:
-            d = dict(zip(attnames, row, strict=False))
+        d = obj.__dict__  # filled in place: assigning a new __dict__ costs more
+        for name, value in zip(attnames, values):  # noqa: B905 (values match attnames)
+            d[name] = value
         d["_persisted"] = True
-        obj.__dict__ = d
         return obj
 
     def _pk_plan(self, dialect: Any) -> tuple[str, Any, tuple[str, ...], Any]:

@@ -374,7 +374,7 @@ class QuerySet(Generic[M]):
             sql, params = Compiler(db.dialect).compile(sel)
             if shape is not None and len(cache) < _MAX_CACHED_SHAPES:
                 cache[shape[0]] = (sql, layout)
-        rows = await db.fetch_all(sql, params)
+        rows = await db.fetch_rows(sql, params)
         if self._values is not None:
             result = shape_values(rows, self._values, self._values_mode, layout, db.dialect)
         else:

@@ -275,3 +275,19 @@ async def test_one_connection_serves_statements_after_errors_and_schema_changes(
         assert await db.fetch_val(f"SELECT qty AS name FROM {t}") == 1
         row = await db.fetch_one(f"SELECT qty AS name, name AS qty FROM {t}")
         assert row is not None and (row["name"], row["qty"]) == (1, "a")
+
+
+async def test_fetch_rows_gives_positional_rows(db: Database, table: str) -> None:
+    t, p = db.dialect.quote(table), db.dialect.placeholder
+    await db.execute_many(
+        f"INSERT INTO {t} (name, qty) VALUES ({_ph(db, 2)})", [["a", 1], ["b", 2], ["c", 3]]
+    )
+    sql = f"SELECT name, qty FROM {t} WHERE qty >= {p(1)} ORDER BY qty"
+    rows = await db.fetch_rows(sql, [2])
+    assert [tuple(r) for r in rows] == [("b", 2), ("c", 3)]
+    assert [r[1] for r in rows] == [2, 3]
+    assert list(await db.fetch_rows(sql, [99])) == []
+    async with db.connection() as conn:
+        assert [tuple(r) for r in await conn.fetch_rows(sql, [3])] == [("c", 3)]
+    async with db.transaction():
+        assert len(await db.fetch_rows(sql, [1])) == 3

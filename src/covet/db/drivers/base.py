@@ -49,6 +49,11 @@ class DriverConnection(abc.ABC):
     async def fetch_all(self, sql: str, params: Params) -> list[Any]:
         """All rows as records."""
 
+    async def fetch_rows(self, sql: str, params: Params) -> Sequence[Any]:
+        """All rows as positional sequences (no by-name access): what the ORM reads.
+        Drivers whose records cost more than their plain tuples override this."""
+        return await self.fetch_all(sql, params)
+
     @abc.abstractmethod
     async def fetch_one(self, sql: str, params: Params) -> Any | None:
         """The first row, or None."""

@@ -176,6 +176,9 @@ class MySQLConnection(DriverConnection):
         index = self._index(description)
         return [Record(row, index) for row in rows]
 
+    async def fetch_rows(self, sql: str, params: Params) -> Sequence[Any]:
+        return (await self._rows(sql, params))[1] or ()
+
     async def fetch_one(self, sql: str, params: Params) -> Any | None:
         description, rows = await self._rows(sql, params)
         if not rows:

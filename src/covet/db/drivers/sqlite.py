@@ -253,6 +253,13 @@ class SQLiteConnection(DriverConnection):
         finally:
             cur.close()
 
+    def _fetch_rows_sync(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        cur = self._conn.execute(sql, params)
+        try:
+            return cur.fetchall()
+        finally:
+            cur.close()
+
     def _fetch_one_sync(self, sql: str, params: Sequence[Any]) -> Record | None:
         cur = self._conn.execute(sql, params)
         try:
@@ -284,6 +291,9 @@ class SQLiteConnection(DriverConnection):
 
     async def fetch_all(self, sql: str, params: Params) -> list[Any]:
         return await self._run(self._fetch_all_sync, sql, _adapt(params))
+
+    async def fetch_rows(self, sql: str, params: Params) -> Sequence[Any]:
+        return await self._run(self._fetch_rows_sync, sql, _adapt(params))
 
     async def fetch_one(self, sql: str, params: Params) -> Any | None:
         return await self._run(self._fetch_one_sync, sql, _adapt(params))
