@@ -36,36 +36,29 @@ def compile_route(route: Any, app: Any) -> ASGIApp:
     plan = build_plan(route, app)
     respond = build_responder(route, plan.endpoint.return_annotation, plan.endpoint.name)
     base = _fast_app(plan, respond) if _is_simple(plan) else _general_app(plan, respond, app)
-    if not hasattr(app, "dependency_overrides") or len(plan.slots) == 1:
-        return base  # no dependency anywhere: overrides cannot change anything
-    cache: dict[Any, ASGIApp] = {}
-
-    async def endpoint_app(scope: Scope, receive: Receive, send: Send) -> None:
-        overrides = app.dependency_overrides
-        if overrides:
-            await _overridden(route, app, overrides, cache, False)(scope, receive, send)
-        else:
-            await base(scope, receive, send)
-
-    return endpoint_app
+    return _with_overrides(route, app, plan, base, False)
 
 
 def compile_websocket_route(route: Any, app: Any) -> ASGIApp:
     """The ASGI app for a websocket route, injecting ``WebSocket``, params and dependencies."""
     plan = build_plan(route, app, websocket=True)
-    base = _websocket_app(plan, app)
+    return _with_overrides(route, app, plan, _websocket_app(plan, app), True)
+
+
+def _with_overrides(route: Any, app: Any, plan: Plan, base: ASGIApp, ws: bool) -> ASGIApp:
+    """``base``, or a wrapper that serves through a re-planned app while overrides are set."""
     if not hasattr(app, "dependency_overrides") or len(plan.slots) == 1:
-        return base
+        return base  # no dependency anywhere: overrides cannot change anything
     cache: dict[Any, ASGIApp] = {}
 
-    async def ws_app(scope: Scope, receive: Receive, send: Send) -> None:
+    async def with_overrides(scope: Scope, receive: Receive, send: Send) -> None:
         overrides = app.dependency_overrides
         if overrides:
-            await _overridden(route, app, overrides, cache, True)(scope, receive, send)
+            await _overridden(route, app, overrides, cache, ws)(scope, receive, send)
         else:
             await base(scope, receive, send)
 
-    return ws_app
+    return with_overrides
 
 
 def _overridden(route: Any, app: Any, overrides: dict[Any, Any], cache: dict[Any, ASGIApp], ws: bool) -> ASGIApp:
