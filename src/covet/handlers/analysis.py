@@ -84,24 +84,26 @@ def callable_name(call: Any) -> str:
     return str(name or repr(call))
 
 
+def _function_kind(fn: Any) -> str | None:
+    if inspect.isasyncgenfunction(fn):
+        return "asyncgen"
+    if inspect.isgeneratorfunction(fn):
+        return "gen"
+    if inspect.iscoroutinefunction(fn):
+        return "async"
+    return None
+
+
 def _call_kind(call: Callable[..., Any]) -> str:
     if inspect.isclass(call):
         return "class"
-    if inspect.isasyncgenfunction(call):
-        return "asyncgen"
-    if inspect.isgeneratorfunction(call):
-        return "gen"
-    if inspect.iscoroutinefunction(call):
-        return "async"
+    kind = _function_kind(call)
+    if kind is not None:
+        return kind
     dunder = getattr(call, "__call__", None)  # noqa: B004 - callable instances
     if dunder is not None and not inspect.isfunction(call) and not inspect.ismethod(call):
-        if inspect.iscoroutinefunction(dunder):
-            return "async"
-        if inspect.isasyncgenfunction(dunder):
-            return "asyncgen"
-        if inspect.isgeneratorfunction(dunder):
-            return "gen"
-    return "sync"
+        kind = _function_kind(dunder)
+    return kind or "sync"
 
 
 _special_types: list[tuple[type, str]] | None = None

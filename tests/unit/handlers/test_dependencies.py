@@ -333,3 +333,25 @@ async def test_partial_and_callable_object_dependencies() -> None:
     assert (await run(f, query="value=4")).json() == {"a": 40, "b": 12}
     r = await run(f, query="value=x")
     assert r.details[0]["field"] == "query.value"
+
+
+async def test_callable_objects_with_generator_calls_get_cleanup() -> None:
+    log: list[str] = []
+
+    class SyncResource:
+        def __call__(self) -> Iterator[str]:
+            log.append("sync open")
+            yield "sync"
+            log.append("sync close")
+
+    class AsyncResource:
+        async def __call__(self) -> AsyncIterator[str]:
+            log.append("async open")
+            yield "async"
+            log.append("async close")
+
+    async def f(a: str = Depends(SyncResource()), b: str = Depends(AsyncResource())) -> list[str]:
+        return [a, b]
+
+    assert (await run(f)).json() == ["sync", "async"]
+    assert sorted(log) == ["async close", "async open", "sync close", "sync open"]
