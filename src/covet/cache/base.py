@@ -9,23 +9,11 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Union
 
+from covet._sentinel import MISSING
 from covet.exceptions import CovetError
 
 __all__ = ("MISSING", "Cache", "CacheBackendError", "check_key", "check_ttl")
 
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Any = _Missing()
-"""Sentinel for "no such key": pass it as ``default`` to tell a miss from a stored ``None``."""
 
 Factory = Callable[[], Union[Any, Awaitable[Any]]]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
+from covet._sentinel import MISSING
 from covet.exceptions import CovetError
 
 __all__ = (
@@ -22,19 +23,6 @@ __all__ = (
     "render_details",
     "render_path",
 )
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Any = _Missing()
 
 
 class RawPath(str):
