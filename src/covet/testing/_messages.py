@@ -6,7 +6,7 @@ import http.cookies
 import mimetypes
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -52,7 +52,7 @@ def encode_body(
     content: bytes | str | None,
     json: Any,
     data: Mapping[str, Any] | None,
-    files: Mapping[str, FileSpec] | None,
+    files: Mapping[str, FileSpec] | Iterable[tuple[str, FileSpec]] | None,
 ) -> tuple[bytes, str | None]:
     """The request body and its content type."""
     if content is not None:
@@ -70,14 +70,17 @@ def encode_body(
     return b"", None
 
 
-def _multipart(data: Mapping[str, Any], files: Mapping[str, FileSpec]) -> tuple[bytes, str]:
+def _multipart(
+    data: Mapping[str, Any], files: Mapping[str, FileSpec] | Iterable[tuple[str, FileSpec]]
+) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     out = bytearray()
     for key, value in data.items():
         for v in value if isinstance(value, (list, tuple)) else [value]:
             out += f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'.encode()
             out += str(v).encode() + b"\r\n"
-    for key, spec in files.items():
+    # a mapping, or (field, file) pairs to send several files under one field
+    for key, spec in files.items() if isinstance(files, Mapping) else files:
         if isinstance(spec, tuple):
             filename, payload = spec[0], spec[1]
             ctype = spec[2] if len(spec) > 2 else None
@@ -108,6 +111,15 @@ class CookieJar:
 
     def __contains__(self, name: object) -> bool:
         return name in self._cookies
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._cookies))
+
+    def __len__(self) -> int:
+        return len(self._cookies)
+
+    def keys(self) -> list[str]:
+        return list(self._cookies)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         entry = self._cookies.get(name)

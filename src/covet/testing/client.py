@@ -177,7 +177,7 @@ class AsyncTestClient:
         content: bytes | str | None = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
-        files: Mapping[str, FileSpec] | None = None,
+        files: Mapping[str, FileSpec] | Iterable[tuple[str, FileSpec]] | None = None,
         follow_redirects: bool | None = None,
     ) -> TestResponse:
         body, ctype = encode_body(content=content, json=json, data=data, files=files)

@@ -157,3 +157,17 @@ def test_bytes_headers_are_sent_as_bytes_not_their_repr() -> None:
     with TestClient(echo_app) as client:
         headers = client.get("/", headers={b"x-raw": b"raw-value"}).json()["headers"]
     assert headers["x-raw"] == "raw-value"
+
+
+def test_cookie_jar_behaves_like_a_mapping() -> None:
+    with TestClient(echo_app) as client:
+        client.get("/login")
+        assert dict(client.cookies) == {"sid": "abc123"}
+        assert list(client.cookies) == ["sid"] and len(client.cookies) == 1
+
+
+def test_several_files_under_one_field() -> None:
+    files = [("docs", ("a.txt", b"first", "text/plain")), ("docs", ("b.txt", b"second", "text/plain"))]
+    with TestClient(echo_app) as client:
+        body = client.post("/f", files=files).json()["body"]
+    assert body.count('name="docs"') == 2 and "first" in body and "second" in body
