@@ -197,16 +197,12 @@ def _constraints(field: Field, value: Any) -> None:
     if field.choices:
         allowed = [c[0] if isinstance(c, (tuple, list)) else c for c in field.choices]
         if value not in allowed:
-            raise Invalid(
-                "enum", f"Input should be one of {', '.join(repr(a) for a in allowed)}"
-            )
+            raise Invalid("enum", f"Input should be one of {', '.join(repr(a) for a in allowed)}")
     if field.kind in ("str", "text"):
         if field.max_length is not None and len(value) > field.max_length:
             raise Invalid("too_long", f"String should have at most {field.max_length} characters")
         if field.min_length is not None and len(value) < field.min_length:
-            raise Invalid(
-                "too_short", f"String should have at least {field.min_length} characters"
-            )
+            raise Invalid("too_short", f"String should have at least {field.min_length} characters")
     if field.ge is not None and value < field.ge:
         raise Invalid("too_small", f"Input should be greater than or equal to {field.ge}")
     if field.le is not None and value > field.le:

@@ -430,3 +430,67 @@ async def test_every_kind_migrates_without_phantom_changes(db: Database, tmp_pat
         assert row["shade"] == "dark"
     finally:
         await migrator.downgrade("zero")
+
+
+def models_int_keys(s: str, big: bool | None) -> list[type[Model]]:
+    class Parent(Model):
+        id: int = Field(primary_key=True, big=big)
+        name: str = Field(max_length=50)
+
+        class Meta:
+            table = f"mw_parent_{s}"
+
+    class Kid(Model):
+        id: int = Field(primary_key=True, big=big)
+        parent: ForeignKey[Parent] = Field(on_delete="cascade")
+
+        class Meta:
+            table = f"mw_kid_{s}"
+
+    Kid.__annotations__["parent"] = ForeignKey[Parent]
+    return [Parent, Kid]
+
+
+async def test_widening_32_bit_auto_keys_to_bigint(db: Database, tmp_path: Path) -> None:
+    # Projects whose first migration predates 64-bit auto keys get an AlterColumn for
+    # each key and foreign key, which applies with rows (and the reference) in place.
+    if db.dialect.name == "mysql":
+        pytest.skip(
+            "MySQL/MariaDB refuse to change a column used by a foreign key in place; "
+            "existing projects keep Field(primary_key=True, big=False) there (docs/orm.md)"
+        )
+    s = uuid.uuid4().hex[:6]
+    q, p = db.dialect.quote, db.dialect.placeholder
+    migrator = Migrator(db, tmp_path / "migrations")
+    migrator.make(models_int_keys(s, big=False))
+    await migrator.migrate()
+    parent, kid = q(f"mw_parent_{s}"), q(f"mw_kid_{s}")
+    pid = await db.insert_returning_id(f"INSERT INTO {parent} (name) VALUES ({p(1)})", ["a"])
+    await db.execute(f"INSERT INTO {kid} (parent_id) VALUES ({p(1)})", [pid])
+    path = migrator.make(models_int_keys(s, big=None))
+    assert path is not None and "AlterColumn" in path.read_text()
+    await migrator.migrate()
+    try:
+        assert migrator.make(models_int_keys(s, big=None)) is None  # nothing left to change
+        big_id = 2**31 + 7
+        await db.execute(f"INSERT INTO {parent} (id, name) VALUES ({p(1)}, {p(2)})", [big_id, "b"])
+        # new SQL text: asyncpg keeps the parameter types of statements it prepared
+        # before the ALTER (a migration normally runs in its own process)
+        await db.execute(
+            f"INSERT INTO {kid} (parent_id, id) VALUES ({p(1)}, {p(2)})", [big_id, big_id]
+        )
+        assert await db.fetch_val(f"SELECT COUNT(*) FROM {kid}") == 2
+        if db.dialect.name == "postgresql":  # explicit ids do not move the sequence
+            await db.execute(
+                f"SELECT setval(pg_get_serial_sequence('{parent}', 'id'), {p(1)})", [big_id]
+            )
+        next_id = await db.insert_returning_id(
+            f"INSERT INTO {parent} (name) VALUES ({p(1)})", ["c"]
+        )
+        assert next_id > big_id
+    finally:
+        await db.execute(f"DELETE FROM {kid}")
+        await db.execute(f"DELETE FROM {parent}")  # 64-bit ids do not fit the old columns
+        if db.dialect.name == "postgresql":  # nor the old sequence
+            await db.execute(f"SELECT setval(pg_get_serial_sequence('{parent}', 'id'), 1)")
+        await migrator.downgrade("zero")

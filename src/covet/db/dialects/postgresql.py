@@ -136,6 +136,14 @@ class PostgreSQLDialect(Dialect):
                 stmts.append(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {base}")
             else:
                 stmts.append(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {base} USING {c}::{base}")
+            if new.auto_increment and old.auto_increment:
+                # SERIAL's sequence has the column's width: widen (or narrow) it too
+                table_text = t.replace("'", "''")
+                column_text = new.name.replace("'", "''")
+                stmts.append(
+                    "DO $$ BEGIN EXECUTE format('ALTER SEQUENCE %s AS "
+                    f"{base}', pg_get_serial_sequence('{table_text}', '{column_text}')); END $$"
+                )
         if old.has_default and not new.has_default:
             stmts.append(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT")
         elif new.has_default and (not old.has_default or old.default != new.default):
