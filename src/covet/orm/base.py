@@ -177,6 +177,8 @@ def _resolve_waiting() -> None:
     while progress:
         progress = False
         for field in list(_waiting):
+            if field not in _waiting:
+                continue  # wired meanwhile by a nested call (defining a through model re-enters)
             target = _target_of(field)
             if target is None or target._meta.pk is None:
                 continue

@@ -280,7 +280,12 @@ class QuerySet(Generic[M]):
         where = qb.build_where(self._filters)
         if where is not None:
             sel.where(where)
-        order = self._order if self._order is not None else self.model._meta.ordering
+        if self._order is not None:
+            order = self._order
+        else:
+            # as Django does: Meta.ordering would have to join GROUP BY and split the
+            # groups, so a grouped query ignores it (an explicit order_by() still applies)
+            order = () if sel.groups else self.model._meta.ordering
         for term in order:
             qb.touched_aggregate = False
             expr, desc = qb.order_item(term)

@@ -197,3 +197,16 @@ async def test_expression_annotations_and_count_filters(db: Database) -> None:
     assert (await Article.objects.order_by("views")[1:2].get()).title == "t1"
     with pytest.raises(TypeError, match="after slicing"):
         Article.objects.order_by("views")[1:].filter(views=1)
+
+
+async def test_grouped_values_ignore_default_ordering(db: Database) -> None:
+    """Article.Meta.ordering = ["id"] must not join the GROUP BY and split the groups."""
+    a, b, _c, _d = await _people()
+    await Article.objects.bulk_create(
+        [Article(author=a, title=f"a{i}", views=i) for i in range(3)] + [Article(author=b, title="b", views=7)]
+    )
+    grouped = await Article.objects.values("author_id").annotate(n=Count("id"), v=Sum("views"))
+    assert sorted((r["author_id"], r["n"], r["v"]) for r in grouped) == [(a.id, 3, 3), (b.id, 1, 7)]
+    # an explicit order_by still applies
+    ordered = await Article.objects.values("author_id").annotate(n=Count("id")).order_by("-n")
+    assert [r["n"] for r in ordered] == [3, 1]

@@ -212,3 +212,18 @@ def test_bare_names_resolve_in_the_declaring_module() -> None:
     assert get_model("orm_unit_models.Topic") is Topic
     with pytest.raises(LookupError):
         get_model("elsewhere.Account")
+
+
+def test_two_many_to_many_fields_to_an_existing_model() -> None:
+    """Defining the second auto through model re-enters relation wiring (was a ValueError)."""
+    from covet.orm import Field, ManyToMany, Model
+
+    class ReentryTag(Model):
+        name: str
+
+    class ReentryPost(Model):
+        tags: ManyToMany[ReentryTag] = Field(related_name="reentry_posts")
+        fans: ManyToMany[ReentryTag] = Field(related_name="reentry_fan_posts")
+
+    assert ReentryPost._meta.get_field("tags").through is not None
+    assert ReentryPost._meta.get_field("fans").through is not ReentryPost._meta.get_field("tags").through
