@@ -216,7 +216,6 @@ def test_bare_names_resolve_in_the_declaring_module() -> None:
 
 def test_two_many_to_many_fields_to_an_existing_model() -> None:
     """Defining the second auto through model re-enters relation wiring (was a ValueError)."""
-    from covet.orm import Field, ManyToMany, Model
 
     class ReentryTag(Model):
         name: str
