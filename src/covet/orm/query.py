@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Generator, Sequence
 from typing import Any, Generic, TypeVar
 
 from covet.db.sql.compiler import Compiler
@@ -280,6 +280,7 @@ class QuerySet(Generic[M]):
         where = qb.build_where(self._filters)
         if where is not None:
             sel.where(where)
+        order: Sequence[Any]
         if self._order is not None:
             order = self._order
         else:
