@@ -12,7 +12,7 @@ import inspect
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from covet._types import ASGIApp, Receive, Scope, Send
 from covet.errors import http_error_response, server_error_response
@@ -29,6 +29,8 @@ __all__ = ("Covet",)
 logger = logging.getLogger("covet")
 
 ExceptionHandler = Callable[[Request, Exception], "Response | Awaitable[Response]"]
+E = TypeVar("E", bound=BaseException)
+Handler = Callable[[Request, E], "Response | Awaitable[Response]"]
 Lifespan = Callable[["Covet"], contextlib.AbstractAsyncContextManager[Any]]
 
 _RAISE_KEY = "covet.raise_server_exceptions"  # set in scope["extensions"] by the TestClient
@@ -149,7 +151,7 @@ class Covet(Router):
 
         return decorator
 
-    def add_exception_handler(self, key: int | type[BaseException], handler: ExceptionHandler) -> None:
+    def add_exception_handler(self, key: int | type[BaseException], handler: Callable[..., Any]) -> None:
         """Answer an exception class (and subclasses) or an HTTP status with ``handler``."""
         if isinstance(key, int):
             self._status_handlers[key] = handler
@@ -158,8 +160,10 @@ class Covet(Router):
         else:
             raise ImproperlyConfigured(f"exception handler key must be a status or class, not {key!r}")
 
-    def exception_handler(self, key: int | type[BaseException]) -> Callable[[ExceptionHandler], ExceptionHandler]:
-        def decorator(func: ExceptionHandler) -> ExceptionHandler:
+    def exception_handler(self, key: int | type[E]) -> Callable[[Handler[E]], Handler[E]]:
+        """Decorator form of ``add_exception_handler``; the handler may be typed for ``key``."""
+
+        def decorator(func: Handler[E]) -> Handler[E]:
             self.add_exception_handler(key, func)
             return func
 
