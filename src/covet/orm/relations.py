@@ -122,38 +122,44 @@ class ReverseOneDescriptor:
             ) from None
 
 
-class RelatedManager:
-    """``user.posts``: the rows of ``Post`` whose foreign key points at ``user``."""
+class _RowsManager:
+    """What the reverse-FK and m2m managers share: the saved-instance check, the rows
+    ``prefetch_related`` stored on the instance, and the query shortcuts. Subclasses
+    define ``instance`` and ``name`` in their slots, and ``get_queryset()``."""
 
-    __slots__ = ("field", "instance", "model", "name")
+    __slots__ = ()
+    instance: Model
+    name: str
 
-    def __init__(self, instance: Model, model: type[Model], field: Field, name: str) -> None:
-        self.instance = instance
-        self.model = model
-        self.field = field
-        self.name = name
+    def get_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
 
-    def _check_saved(self) -> Any:
+    def _saved_pk(self) -> Any:
         pk = self.instance.pk
         if pk is None:
             raise ValueError(f"save the {type(self.instance).__name__} before using {self.name}")
         return pk
 
-    def get_queryset(self) -> QuerySet[Any]:
-        pk = self._check_saved()
-        qs = self.model.objects.filter(**{self.field.attname: pk})
-        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
+    def _prefetched(self) -> list[Any] | None:
+        cached: list[Any] | None = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
+        return cached
+
+    def _using_prefetched(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        cached = self._prefetched()
         if cached is not None:
             qs._result_cache = list(cached)
         return qs
 
+    def _forget_prefetched(self) -> None:
+        self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
+
     @property
     def loaded(self) -> bool:
         """True when the rows were prefetched (then iterating needs no query)."""
-        return self.name in self.instance.__dict__.get(PREFETCH, {})
+        return self._prefetched() is not None
 
     def __iter__(self) -> Any:
-        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
+        cached = self._prefetched()
         if cached is None:
             raise RelationNotLoaded(
                 f"{type(self.instance).__name__}.{self.name} is not prefetched: "
@@ -163,6 +169,9 @@ class RelatedManager:
 
     def __len__(self) -> int:
         return len(list(iter(self)))
+
+    def __await__(self) -> Any:
+        return self.get_queryset().all().__await__()
 
     def all(self) -> QuerySet[Any]:
         return self.get_queryset()
@@ -179,23 +188,35 @@ class RelatedManager:
     async def count(self) -> int:
         return await self.get_queryset().count()
 
+
+class RelatedManager(_RowsManager):
+    """``user.posts``: the rows of ``Post`` whose foreign key points at ``user``."""
+
+    __slots__ = ("field", "instance", "model", "name")
+
+    def __init__(self, instance: Model, model: type[Model], field: Field, name: str) -> None:
+        self.instance = instance
+        self.model = model
+        self.field = field
+        self.name = name
+
+    def get_queryset(self) -> QuerySet[Any]:
+        pk = self._saved_pk()
+        return self._using_prefetched(self.model.objects.filter(**{self.field.attname: pk}))
+
     async def create(self, **kwargs: Any) -> Any:
-        kwargs[self.field.attname] = self._check_saved()
+        kwargs[self.field.attname] = self._saved_pk()
         return await self.model.objects.create(**kwargs)
 
     async def add(self, *objs: Model) -> None:
         """Point ``objs`` at the instance (saves them)."""
-        pk = self._check_saved()
+        pk = self._saved_pk()
         for obj in objs:
             setattr(obj, self.field.attname, pk)
             obj.__dict__.pop(_CACHE + self.field.name, None)
             await obj.save()
 
-    def __await__(self) -> Any:
-        return self.get_queryset().all().__await__()
-
-
-class ManyRelatedManager:
+class ManyRelatedManager(_RowsManager):
     """``post.tags`` / ``tag.posts``: rows linked through the m2m through table."""
 
     __slots__ = ("dst_attr", "field", "instance", "name", "reverse", "src_attr", "target")
@@ -216,42 +237,13 @@ class ManyRelatedManager:
             self.target = field.related_model
             self.src_attr, self.dst_attr = src_attr, dst_attr
 
-    def _pk(self) -> Any:
-        pk = self.instance.pk
-        if pk is None:
-            raise ValueError(f"save the {type(self.instance).__name__} before using {self.name}")
-        return pk
-
     def _through_qs(self) -> QuerySet[Any]:
-        return self.field.through.objects.filter(**{self.src_attr: self._pk()})
+        return self.field.through.objects.filter(**{self.src_attr: self._saved_pk()})
 
     def get_queryset(self) -> QuerySet[Any]:
         sub = self._through_qs().values_list(self.dst_attr, flat=True)
         assert self.target is not None
-        qs = self.target.objects.filter(pk__in=sub)
-        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
-        if cached is not None:
-            qs._result_cache = list(cached)
-        return qs
-
-    @property
-    def loaded(self) -> bool:
-        return self.name in self.instance.__dict__.get(PREFETCH, {})
-
-    def __iter__(self) -> Any:
-        cached = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
-        if cached is None:
-            raise RelationNotLoaded(
-                f"{type(self.instance).__name__}.{self.name} is not prefetched: "
-                f"use 'await obj.{self.name}.all()' or prefetch_related({self.name!r})"
-            )
-        return iter(cached)
-
-    def all(self) -> QuerySet[Any]:
-        return self.get_queryset()
-
-    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
-        return self.get_queryset().filter(*args, **kwargs)
+        return self._using_prefetched(self.target.objects.filter(pk__in=sub))
 
     async def count(self) -> int:
         return await self._through_qs().count()
@@ -273,7 +265,7 @@ class ManyRelatedManager:
 
     async def add(self, *objs: Any) -> None:
         """Link ``objs`` (instances or primary keys); already linked ones are skipped."""
-        pk = self._pk()
+        pk = self._saved_pk()
         pks = self._pks(objs)
         if not pks:
             return
@@ -290,17 +282,17 @@ class ManyRelatedManager:
         ]
         if new:
             await through.objects.bulk_create(new)
-        self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
+        self._forget_prefetched()
 
     async def remove(self, *objs: Any) -> None:
         pks = self._pks(objs)
         if pks:
             await self._through_qs().filter(**{f"{self.dst_attr}__in": pks}).delete()
-        self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
+        self._forget_prefetched()
 
     async def clear(self) -> None:
         await self._through_qs().delete()
-        self.instance.__dict__.get(PREFETCH, {}).pop(self.name, None)
+        self._forget_prefetched()
 
     async def set(self, objs: list[Any]) -> None:
         """Make the linked set exactly ``objs``."""
@@ -316,10 +308,6 @@ class ManyRelatedManager:
         obj = await self.target.objects.create(**kwargs)
         await self.add(obj)
         return obj
-
-    def __await__(self) -> Any:
-        return self.get_queryset().all().__await__()
-
 
 class ReverseManyDescriptor:
     """Class attribute for ``user.posts`` (reverse FK) returning a :class:`RelatedManager`."""
