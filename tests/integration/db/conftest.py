@@ -9,22 +9,13 @@ from pathlib import Path
 import pytest
 
 from covet.db import Database
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
-]
+from support.backends import SQL_BACKENDS, sql_backend_url
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=SQL_BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for the backend under test."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
-    return str(request.getfixturevalue("mysql_url"))
+    return sql_backend_url(request, tmp_path / "test.db")
 
 
 @pytest.fixture

@@ -16,23 +16,13 @@ import pytest
 from covet.db import Database
 from covet.orm import Field, ForeignKey, ManyToMany, Model, OneToOne
 from covet.orm.migrations import MigrationError, Migrator, ProjectState
+from support.backends import SQL_BACKENDS, sql_backend_url
 
 pytestmark = pytest.mark.integration
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
-]
-
-
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=SQL_BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'mig.db'}"
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
-    return str(request.getfixturevalue("mysql_url"))
+    return sql_backend_url(request, tmp_path / "mig.db")
 
 
 @pytest.fixture

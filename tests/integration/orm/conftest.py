@@ -11,6 +11,7 @@ from orm_models import ALL_MODELS
 from covet.db import Database
 from covet.orm import create_all
 from covet.orm.ddl import _sorted
+from support.backends import SQL_BACKENDS, sql_backend_url
 
 _ready: set[str] = set()
 
@@ -20,19 +21,9 @@ def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("orm") / "orm.db"
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite"),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
+@pytest.fixture(params=SQL_BACKENDS)
 def backend_url(request: pytest.FixtureRequest, sqlite_file: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{sqlite_file}"
-    if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_url"))
-    return str(request.getfixturevalue("mysql_url"))
+    return sql_backend_url(request, sqlite_file)
 
 
 @pytest.fixture
