@@ -19,12 +19,23 @@ async def open_connection(
     if url.dialect == "sqlite":
         from covet.db.drivers.sqlite import connect_sqlite
 
-        busy = float(driver_options.pop("busy_timeout", 5.0))
+        try:
+            busy = float(driver_options.pop("busy_timeout", 5.0))
+            threads = int(driver_options.pop("threads", 1))
+        except ValueError as exc:
+            raise InterfaceError(f"invalid SQLite option: {exc}") from None
+        if busy < 0 or threads < 1:
+            raise InterfaceError(
+                "SQLite options: busy_timeout must not be negative and threads must be at "
+                f"least 1 (got busy_timeout={busy:g}, threads={threads})"
+            )
         driver_options.pop("mode", None)
         driver_options.pop("cache", None)
         if driver_options:
             raise InterfaceError(f"unsupported SQLite option(s) {sorted(driver_options)}")
-        return await connect_sqlite(url.database, busy_timeout=busy, is_memory=url.is_memory)
+        return await connect_sqlite(
+            url.database, busy_timeout=busy, is_memory=url.is_memory, threads=threads
+        )
     if url.dialect == "postgresql":
         from covet.db.drivers.postgresql import connect_postgresql
 

@@ -1,30 +1,30 @@
-"""SQLite over the stdlib ``sqlite3`` module, one dedicated thread per connection.
+"""SQLite over the stdlib ``sqlite3`` module, on worker threads shared per database file.
 
-Every call on a connection runs on that connection's own worker thread, so the event
-loop never blocks on disk and the sqlite3 object is only ever touched by one thread at
-a time. The hand-off is one queue put and one ``call_soon_threadsafe`` per statement
-(no ``concurrent.futures`` machinery). Files get ``journal_mode=WAL``, ``synchronous=NORMAL``,
-``foreign_keys=ON`` and a ``busy_timeout``; every connection gets
-``case_sensitive_like=ON`` and a ``REGEXP`` function.
+Every call on a connection runs on the worker thread it was assigned
+(``sqlite_workers``), so the event loop never blocks on disk and the sqlite3 object is
+only ever touched by one thread at a time. A statement refused with ``SQLITE_BUSY``
+waits for the write lock on the event loop, not in the thread, and is run again until
+``busy_timeout`` passes. Files get ``journal_mode=WAL``, ``synchronous=NORMAL`` and
+``foreign_keys=ON``; every connection gets ``case_sensitive_like=ON`` and a ``REGEXP``
+function.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import datetime as dt
 import decimal
 import functools
-import queue
+import itertools
 import re
 import sqlite3
-import threading
 import uuid
 import weakref
 from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, TypeVar
 
 from covet.db.drivers.base import DriverConnection, Params, parse_version
+from covet.db.drivers.sqlite_workers import BUSY_BACKOFF, FileWorkers, Worker, assign_worker
 from covet.db.exceptions import (
     CheckViolation,
     DatabaseError,
@@ -43,6 +43,10 @@ __all__ = ("SQLiteConnection", "connect_sqlite")
 T = TypeVar("T")
 
 _UTC = dt.timezone.utc
+
+#: SQLITE_BUSY and SQLITE_BUSY_RECOVERY: the lock is taken, nothing was done, try again
+#: (not SQLITE_BUSY_SNAPSHOT: a transaction that read an old snapshot can never write)
+_BUSY_CODES = frozenset({5, 261})
 
 _BY_ERRORNAME: dict[str, type[DatabaseError]] = {
     "SQLITE_CONSTRAINT_UNIQUE": UniqueViolation,
@@ -95,136 +99,77 @@ def _regexp(pattern: str | None, value: Any) -> int | None:
     return 1 if _compile_regexp(pattern).search(str(value)) else 0
 
 
-class _Inbox:
-    """Results the worker threads hand back to one event loop, delivered in batches:
-    a thread appends and wakes the loop only when no delivery is already scheduled,
-    so results finishing while the loop is busy cost no extra wake-up. The loop is
-    held weakly (the inboxes are kept per loop in a weak mapping)."""
-
-    __slots__ = ("__weakref__", "_items", "_loop", "_scheduled")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = weakref.ref(loop)
-        self._items: collections.deque[tuple[asyncio.Future[Any], bool, Any]] = collections.deque()
-        self._scheduled = False
-
-    def put(self, fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
-        """From a worker thread (a closed loop drops the result: nobody waits for it)."""
-        self._items.append((fut, ok, value))
-        if not self._scheduled:
-            self._scheduled = True
-            loop = self._loop()
-            try:
-                if loop is None:
-                    raise RuntimeError("the event loop is gone")
-                loop.call_soon_threadsafe(self._deliver)
-            except RuntimeError:
-                self._items.clear()
-
-    def _deliver(self) -> None:
-        self._scheduled = False  # before draining: a later put schedules another delivery
-        items = self._items
-        while items:
-            fut, ok, value = items.popleft()
-            if fut.done():
-                continue
-            if ok:
-                fut.set_result(value)
-            else:
-                fut.set_exception(value)
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES
 
 
-_inboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox] = weakref.WeakKeyDictionary()
-
-
-def _inbox(loop: asyncio.AbstractEventLoop) -> _Inbox:
-    inbox = _inboxes.get(loop)
-    if inbox is None:
-        inbox = _inboxes[loop] = _Inbox(loop)
-    return inbox
-
-
-_Job = tuple["asyncio.Future[Any] | None", "_Inbox | None", Callable[..., Any], tuple[Any, ...]]
-
-
-def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
-    """A worker thread's loop: run each job, hand its outcome to its loop's inbox."""
-    get = jobs.get
-    while True:
-        job = get()
-        if job is None:
-            return
-        fut, inbox, fn, args = job
-        if fut is None or inbox is None:
-            try:
-                fn(*args)
-            except Exception:  # a fire-and-forget close: nothing to report to
-                pass
-            continue
-        if fut.cancelled():
-            continue
+async def _run_waiting_for_lock(
+    files: FileWorkers,
+    worker: Worker,
+    busy_timeout: float,
+    refused: sqlite3.Error,
+    fn: Callable[..., T],
+    *args: Any,
+) -> T:
+    """Run again a call refused with SQLITE_BUSY once the lock may be free, until
+    ``busy_timeout`` seconds have passed (then the last refusal is raised). Only calls
+    that did nothing when refused come here: one statement, or a whole batch
+    (``executemany`` runs in a transaction of its own)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + busy_timeout
+    for delay in itertools.chain(BUSY_BACKOFF, itertools.repeat(BUSY_BACKOFF[-1])):
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise refused
+        await files.wait_for_lock(min(delay, remaining))
         try:
-            result = fn(*args)
-        except BaseException as exc:
-            inbox.put(fut, False, exc)
-        else:
-            inbox.put(fut, True, result)
-
-
-class _Worker:
-    """One thread running the calls submitted to it in order.
-
-    ``submit`` returns an asyncio future resolved on the submitting loop. A call whose
-    future was cancelled before the thread reached it is skipped (like
-    ``run_in_executor``); a call already running finishes, its result dropped. The
-    thread ends after ``stop()``, or once the worker is garbage collected.
-    """
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._stopped = False
-        self._thread = threading.Thread(
-            target=_serve, args=(self._jobs,), name="covet-sqlite", daemon=True
-        )
-        self._thread.start()
-        self._finalizer = weakref.finalize(self, self._jobs.put, None)
-
-    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        if self._stopped:
-            raise InterfaceError("the SQLite connection is closed")
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((fut, _inbox(loop), fn, args))
-        return fut
-
-    def fire(self, fn: Callable[..., Any]) -> None:
-        """Run ``fn`` on the thread without waiting for it (errors are ignored)."""
-        if not self._stopped:
-            self._jobs.put((None, None, fn, ()))
-
-    def stop(self) -> None:
-        """Let the thread exit once the calls already submitted have run."""
-        if not self._stopped:
-            self._stopped = True
-            self._finalizer()
+            return await worker.submit(fn, *args)
+        except sqlite3.Error as exc:
+            if not _is_busy(exc):
+                raise
+            refused = exc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class SQLiteConnection(DriverConnection):
-    """A ``sqlite3.Connection`` driven from its own thread."""
+    """A ``sqlite3.Connection`` driven from a worker thread of its database file."""
 
-    def __init__(self, conn: sqlite3.Connection, worker: _Worker) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, files: FileWorkers, worker: Worker, busy_timeout: float
+    ) -> None:
         super().__init__()
         self._conn = conn
+        self._files = files
         self._worker = worker
+        self._busy_timeout = busy_timeout
         self._closed = False
+        # gives the worker back when the connection is closed or garbage collected
+        self._unassign = weakref.finalize(self, files.unassign, worker)
+
+    @property
+    def raw(self) -> sqlite3.Connection:
+        """The underlying ``sqlite3.Connection`` (use it only through this connection's
+        worker thread)."""
+        return self._conn
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise InterfaceError("the SQLite connection is closed")
         try:
-            return await self._worker.submit(fn, *args)
+            try:
+                result = await self._worker.submit(fn, *args)
+            except sqlite3.Error as exc:
+                if not _is_busy(exc):
+                    raise
+                result = await _run_waiting_for_lock(
+                    self._files, self._worker, self._busy_timeout, exc, fn, *args
+                )
         except sqlite3.Error as exc:
             raise self.translate(exc) from exc  # type: ignore[misc]
+        files = self._files
+        if files.waiters and not self._conn.in_transaction:
+            files.notify()  # this connection holds no lock now
+        return result
 
     # -- thread-side helpers ----------------------------------------------------
 
@@ -236,7 +181,17 @@ class SQLiteConnection(DriverConnection):
             cur.close()
 
     def _execute_many_sync(self, sql: str, seq: list[Sequence[Any]]) -> int:
-        cur = self._conn.executemany(sql, seq)
+        conn = self._conn
+        if conn.in_transaction:
+            cur = conn.executemany(sql, seq)
+        else:  # all or nothing, and a refusal of the lock comes before any row
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.executemany(sql, seq)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         try:
             return cur.rowcount
         finally:
@@ -330,14 +285,16 @@ class SQLiteConnection(DriverConnection):
             await self._worker.submit(self._conn.close)
         finally:
             self._closed = True
-            self._worker.stop()
+            self._unassign()
+            if self._files.waiters:
+                self._files.notify()
 
     def terminate(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._worker.fire(self._conn.close)
-        self._worker.stop()
+        self._unassign()
 
     def translate(self, exc: BaseException) -> DatabaseError | None:
         if not isinstance(exc, sqlite3.Error):
@@ -363,17 +320,17 @@ class SQLiteConnection(DriverConnection):
         return parse_version(sqlite3.sqlite_version), {}
 
 
-def _open(database: str, busy_timeout: float, is_memory: bool) -> sqlite3.Connection:
+def _open(database: str, is_memory: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(
         database,
-        timeout=busy_timeout,
+        timeout=0,  # never wait in the shared thread: SQLITE_BUSY waits on the loop
         isolation_level=None,
         check_same_thread=False,
         uri=database.startswith("file:"),
         cached_statements=256,
     )
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute("PRAGMA busy_timeout = 0")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA case_sensitive_like = ON")
         if not is_memory:
@@ -387,16 +344,27 @@ def _open(database: str, busy_timeout: float, is_memory: bool) -> sqlite3.Connec
 
 
 async def connect_sqlite(
-    database: str, *, busy_timeout: float = 5.0, is_memory: bool = False
+    database: str, *, busy_timeout: float = 5.0, is_memory: bool = False, threads: int = 1
 ) -> SQLiteConnection:
-    """Open ``database`` (a path, ``:memory:`` or a ``file:`` URI) on a fresh thread."""
-    worker = _Worker()
+    """Open ``database`` (a path, ``:memory:`` or a ``file:`` URI) on one of its file's
+    ``threads`` worker threads; ``busy_timeout`` is how long a statement waits for
+    another connection's write lock."""
+    if busy_timeout < 0:
+        raise ValueError(f"busy_timeout must not be negative, not {busy_timeout}")
+    files, worker = assign_worker(database, threads)
     try:
-        conn = await worker.submit(_open, database, busy_timeout, is_memory)
+        try:
+            conn = await worker.submit(_open, database, is_memory)
+        except sqlite3.Error as exc:
+            if not _is_busy(exc):
+                raise
+            conn = await _run_waiting_for_lock(
+                files, worker, busy_timeout, exc, _open, database, is_memory
+            )
     except sqlite3.Error as exc:
-        worker.stop()
+        files.unassign(worker)
         raise OperationalError(f"cannot open SQLite database {database!r}: {exc}") from exc
     except BaseException:
-        worker.stop()
+        files.unassign(worker)
         raise
-    return SQLiteConnection(conn, worker)
+    return SQLiteConnection(conn, files, worker, busy_timeout)
