@@ -2,6 +2,8 @@
 
 * at most ``max_size`` connections; ``min_size`` are opened by ``open()``;
 * ``acquire()`` waits up to ``acquire_timeout`` seconds, then raises ``PoolTimeout``;
+  waiters are served first come, first served, and one timer per pool (not one per
+  wait) ends the waits that run out, since their deadlines come in queue order;
 * checkout health check: a connection known to be closed is dropped without I/O; one
   idle longer than ``idle_ping`` seconds, or idle since before the last connection
   failure this pool saw, is pinged first; one older than ``recycle`` seconds is replaced;
@@ -17,7 +19,6 @@ import collections
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from covet.db.drivers.base import DriverConnection
 from covet.db.exceptions import DatabaseError, InterfaceError, PoolTimeout
@@ -26,6 +27,10 @@ __all__ = ("Pool", "PoolStats")
 
 #: seconds a checkout ping may take before the connection is given up as dead
 _PING_TIMEOUT = 5.0
+
+
+class _WaitExpired(Exception):
+    """A task's wait for a slot ran out (becomes PoolTimeout in that task)."""
 
 
 @dataclass
@@ -37,10 +42,6 @@ class PoolStats:
     discarded: int = 0
     timeouts: int = 0
     pings: int = 0
-
-
-#: ``asyncio.timeout`` (Python 3.11+), None before
-_timeout: Any = getattr(asyncio, "timeout", None)
 
 
 class Pool:
@@ -74,7 +75,10 @@ class Pool:
         self.stats = PoolStats()
         self._idle: collections.deque[DriverConnection] = collections.deque()
         self._in_use: set[DriverConnection] = set()
-        self._slots = asyncio.Semaphore(max_size)
+        self._free_slots = max_size
+        #: tasks waiting for a slot, with their deadlines (in order: the timeout is fixed)
+        self._waiters: collections.deque[tuple[asyncio.Future[None], float]] = collections.deque()
+        self._expiry: asyncio.TimerHandle | None = None
         self._closed = False
         self._failure_at = 0.0
 
@@ -139,34 +143,76 @@ class Pool:
         """A connection of this pool failed: ping idle ones before their next use."""
         self._failure_at = time.monotonic()
 
+    @property
+    def waiting(self) -> int:
+        """Tasks waiting in ``acquire()`` for a connection."""
+        return sum(not fut.done() for fut, _ in self._waiters)
+
     async def acquire(self) -> DriverConnection:
         """A healthy connection; PoolTimeout after ``acquire_timeout`` seconds."""
         if self._closed:
             raise InterfaceError(f"the connection pool {self.label} is closed")
+        if self._free_slots and not self._waiters:
+            self._free_slots -= 1
+        else:
+            await self._wait_for_slot()
         try:
-            if self._slots.locked():
-                if _timeout is not None:  # one timer on this task (wait_for adds a task)
-                    async with _timeout(self.acquire_timeout):
-                        await self._slots.acquire()
-                else:  # Python 3.10
-                    await asyncio.wait_for(self._slots.acquire(), self.acquire_timeout)
-            else:
-                await self._slots.acquire()  # free slot: no timer task needed
-        except asyncio.TimeoutError:
+            conn = await self._checkout()
+        except BaseException:
+            self._release_slot()
+            raise
+        self._in_use.add(conn)
+        self.stats.acquired += 1
+        return conn
+
+    async def _wait_for_slot(self) -> None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        deadline = loop.time() + self.acquire_timeout
+        self._waiters.append((fut, deadline))
+        if self._expiry is None:
+            self._expiry = loop.call_at(deadline, self._expire_waiters)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                self._release_slot()  # handed a slot just as we were cancelled: pass it on
+            raise
+        except _WaitExpired:
             self.stats.timeouts += 1
             raise PoolTimeout(
                 f"no connection available from {self.label} within {self.acquire_timeout:g}s "
                 f"(max_size={self.max_size}, all in use)",
                 context={"max_size": self.max_size, "acquire_timeout": self.acquire_timeout},
             ) from None
-        try:
-            conn = await self._checkout()
-        except BaseException:
-            self._slots.release()
-            raise
-        self._in_use.add(conn)
-        self.stats.acquired += 1
-        return conn
+
+    def _expire_waiters(self) -> None:
+        self._expiry = None
+        waiters = self._waiters
+        if not waiters:
+            return
+        loop = waiters[0][0].get_loop()
+        now = loop.time()
+        while waiters:
+            fut, deadline = waiters[0]
+            if fut.done():
+                waiters.popleft()
+            elif deadline <= now:
+                waiters.popleft()
+                fut.set_exception(_WaitExpired())
+            else:
+                self._expiry = loop.call_at(deadline, self._expire_waiters)
+                return
+
+    def _release_slot(self) -> None:
+        """Hand the slot to the longest waiting task, else free it."""
+        waiters = self._waiters
+        while waiters:
+            fut, _ = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self._free_slots += 1
 
     async def _checkout(self) -> DriverConnection:
         now = time.monotonic()
@@ -202,7 +248,7 @@ class Pool:
                 conn.last_used = time.monotonic()
                 self._idle.append(conn)
         finally:
-            self._slots.release()
+            self._release_slot()
 
     def _drop(self, conn: DriverConnection) -> None:
         self.stats.discarded += 1
@@ -218,15 +264,27 @@ class Pool:
         except (Exception, asyncio.TimeoutError):
             conn.terminate()
 
+    def _fail_waiters(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        while self._waiters:
+            fut, _ = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(InterfaceError(f"the connection pool {self.label} is closed"))
+
     async def close(self) -> None:
-        """Close idle connections now; in-use ones are closed when released."""
+        """Close idle connections now (tasks waiting for one get InterfaceError); in-use
+        ones are closed when released."""
         self._closed = True
+        self._fail_waiters()
         while self._idle:
             await self._close_quietly(self._idle.pop())
 
     def terminate(self) -> None:
         """Close everything at once, without I/O (for a pool whose event loop is gone)."""
         self._closed = True
+        self._expiry = None  # its loop is gone or closing: nothing to cancel there
         for conn in [*self._idle, *self._in_use]:
             try:
                 conn.terminate()
