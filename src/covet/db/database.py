@@ -31,6 +31,8 @@ from covet.db.pool import Pool
 from covet.db.url import DatabaseURL, mask_password, scrub
 from covet.exceptions import ImproperlyConfigured
 
+_running_loop = asyncio.get_running_loop
+
 __all__ = ("Database", "get_database", "registered_databases")
 
 _READ_PREFIXES = ("SELECT", "SHOW", "EXPLAIN", "VALUES", "PRAGMA")
@@ -82,8 +84,17 @@ def registered_databases() -> dict[str, Database]:
     return dict(_registry)
 
 
+_read_statements: dict[str, bool] = {}
+
+
 def _is_read(sql: str) -> bool:
-    return sql.lstrip()[:7].upper().startswith(_READ_PREFIXES)
+    """Whether ``sql`` only reads (cached per statement text: the ORM reuses its SQL)."""
+    known = _read_statements.get(sql)
+    if known is None:
+        if len(_read_statements) >= 4096:
+            _read_statements.clear()
+        known = _read_statements[sql] = sql.lstrip()[:7].upper().startswith(_READ_PREFIXES)
+    return known
 
 
 class Database:
@@ -340,12 +351,19 @@ class Database:
         return exc
 
     async def _run(self, method: str, sql: str, params: Any, using: str | None, read: bool) -> Any:
-        conn = self._bound_connection()
+        conn = self._bound.get()
+        if conn is None or conn.released:
+            conn = self._force_conn
         if conn is not None:
             return await conn._call(method, sql, params)  # callers convert the result
-        await self._ready()
+        pool = self._primary
+        if pool is None or self._loop is not _running_loop():
+            await self.connect()
+            pool = self._primary
         route_read = read and _is_read(sql)
-        pool = self._pool_for(using, route_read)
+        if using is not None or (route_read and self._replicas):
+            pool = self._pool_for(using, route_read)
+        assert pool is not None
         attempts = 2 if route_read else 1
         while True:
             attempts -= 1

@@ -1,11 +1,13 @@
-"""Rows -> model instances, fast: no validation, ``__dict__`` filled in one assignment,
-per-dialect converter tables computed once per model."""
+"""Rows -> model instances, fast: no validation, ``__dict__`` filled in place, and per
+model and dialect a row loader generated once (the fields unpacked straight into the
+instance dict, converters called only where a column needs one)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from covet.db.database import get_database
 from covet.db.record import Record
 
 if TYPE_CHECKING:
@@ -18,6 +20,7 @@ __all__ = (
     "build_instances",
     "db_for",
     "model_loader",
+    "row_loaders",
     "shape_values",
     "value_converters",
 )
@@ -29,8 +32,6 @@ def db_for(model: type[Model]) -> Any:
     """The ``Database`` a model uses: ``Meta.database`` (object or alias) or the default."""
     db = model._meta.database
     if db is None or isinstance(db, str):
-        from covet.db import get_database
-
         return get_database(db) if db else get_database()
     return db
 
@@ -54,6 +55,58 @@ def model_loader(
         convs = [(i, c) for i, f in enumerate(fields) if (c := _converter(f, dialect)) is not None]
         hit = cache[key] = (attnames, convs)
     return hit
+
+
+RowLoaders = tuple[Callable[[Sequence[Any]], Any], Callable[[Sequence[Any]], list[Any]]]
+
+
+def row_loaders(model: type[Model], dialect: Any) -> RowLoaders:
+    """``(load_one(row), load_all(rows))`` for rows holding exactly ``model``'s columns,
+    generated once per model and dialect (cached)."""
+    key = ("rowloaders", dialect.name)
+    cache = model._meta.cache
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = _generate_loaders(model, *model_loader(model, dialect))
+    return hit
+
+
+def _generate_loaders(
+    model: type[Model],
+    attnames: tuple[str, ...],
+    convs: list[tuple[int, Callable[[Any], Any]]],
+) -> RowLoaders:
+    converted = dict(convs)
+    names = [f"v{i}" for i in range(len(attnames))]
+    if converted:
+        fill = [f"{', '.join(names)}, = row"]
+        for i, (attname, var) in enumerate(zip(attnames, names, strict=True)):
+            value = f"None if {var} is None else c{i}({var})" if i in converted else var
+            fill.append(f"d[{attname!r}] = {value}")
+    else:  # unpack straight into the dict, in field order (instances share their keys)
+        fill = [", ".join(f"d[{a!r}]" for a in attnames) + ", = row"]
+    body = "".join(f"\n{' ' * 8}{line}" for line in fill)
+    source = f"""
+def load_one(row):
+        obj = new(model)
+        d = obj.__dict__{body}
+        d["_persisted"] = True
+        return obj
+
+def load_all(rows):
+    out = []
+    append = out.append
+    for row in rows:
+        obj = new(model)
+        d = obj.__dict__{body}
+        d["_persisted"] = True
+        append(obj)
+    return out
+"""
+    namespace: dict[str, Any] = {"new": model.__new__, "model": model}
+    namespace.update({f"c{i}": conv for i, conv in convs})
+    exec(compile(source, f"<covet row loader for {model.__name__}>", "exec"), namespace)
+    return namespace["load_one"], namespace["load_all"]
 
 
 def value_converters(kinds: Sequence[Any], dialect: Any) -> list[Callable[[Any], Any] | None]:
@@ -96,23 +149,11 @@ def build_instances(
     annotation_converters: Sequence[Any] = (),
 ) -> list[Any]:
     """Instances for ``rows`` (model columns first, then select_related, then annotations)."""
-    attnames, convs = model_loader(model, dialect)
     if not layout and not annotations:
-        if not convs:
-            new = model.__new__
-            out: list[Any] = []
-            append = out.append
-            if rows and type(rows[0]) is Record:  # SQLite/MySQL: zip the plain tuples
-                rows = [r._values for r in rows]
-            for r in rows:
-                obj = new(model)
-                d = obj.__dict__  # filled in place: cheaper than assigning a new dict
-                for name, value in zip(attnames, r):  # noqa: B905 (rows match attnames)
-                    d[name] = value
-                d["_persisted"] = True
-                append(obj)
-            return out
-        return [_make(model, r, attnames, convs) for r in rows]
+        if rows and type(rows[0]) is Record:  # SQLite/MySQL: unpack the plain tuples
+            rows = [r._values for r in rows]
+        return row_loaders(model, dialect)[1](rows)
+    attnames, convs = model_loader(model, dialect)
     n = len(attnames)
     result = []
     for r in rows:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from covet.db.sql.compiler import Compiler
 from covet.db.sql.nodes import Column, Param, Select, Table
-from covet.orm.loading import db_for, model_loader
+from covet.orm.loading import db_for, row_loaders
 from covet.orm.query import QuerySet
 
 if TYPE_CHECKING:
@@ -92,34 +92,22 @@ class Manager(Generic[M]):
         plan = meta.cache.get(dialect.name)
         if plan is None:
             plan = meta.cache[dialect.name] = self._pk_plan(dialect)
-        sql, to_db, attnames, convs = plan
+        sql, to_db, load_one = plan
         if hasattr(value, "_meta"):
             value = value.pk
-        row = await db.fetch_one(sql, [value if to_db is None else to_db(value)])
-        if row is None:
+        rows = await db.fetch_rows(sql, [value if to_db is None else to_db(value)])
+        if not rows:
             raise model.DoesNotExist(f"{model.__name__} matching query does not exist")
-        obj = model.__new__(model)
-        values = row
-        if convs:
-            values = list(row)
-            for i, conv in convs:
-                if values[i] is not None:
-                    values[i] = conv(values[i])
-        d = obj.__dict__  # filled in place: assigning a new __dict__ costs more
-        for name, value in zip(attnames, values):  # noqa: B905 (values match attnames)
-            d[name] = value
-        d["_persisted"] = True
-        return obj
+        return load_one(rows[0])
 
-    def _pk_plan(self, dialect: Any) -> tuple[str, Any, tuple[str, ...], Any]:
-        """``(sql, pk converter, attnames, converters)`` for ``get(pk=...)`` on ``dialect``."""
+    def _pk_plan(self, dialect: Any) -> tuple[str, Any, Any]:
+        """``(sql, pk converter, row loader)`` for ``get(pk=...)`` on ``dialect``."""
         meta = self.model._meta
         table = Table(meta.table)
         sel = Select([Column(f.column, table) for f in meta.fields], table)
         sel.where(Column(meta.pk.column, table) == Param(None))
         sql = Compiler(dialect).compile(sel)[0]
-        attnames, convs = model_loader(self.model, dialect)
-        return sql, dialect.to_db_converter(meta.pk.kind), attnames, convs
+        return sql, dialect.to_db_converter(meta.pk.kind), row_loaders(self.model, dialect)[0]
 
     async def raw(self, sql: str, params: Sequence[Any] | None = None) -> list[M]:
         """Run your own SELECT (dialect placeholders) and map rows to instances by column name.
