@@ -24,6 +24,7 @@ import html
 import json
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -391,7 +392,7 @@ async def run_one(handler: Handler, requests: int, concurrency: int) -> tuple[fl
     return cpu / requests * 1e6, requests / wall
 
 
-REQUESTS = {"db": 3000, "queries": 300, "updates": 200, "fortunes": 2000}
+REQUESTS = {"db": 1000, "queries": 100, "updates": 60, "fortunes": 1000}
 
 
 async def main() -> None:
@@ -402,7 +403,7 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--pool", type=int, default=16)
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the request counts")
-    ap.add_argument("--rounds", type=int, default=2, help="best of N rounds")
+    ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds (medians)")
     ap.add_argument("--only", default="", help="comma-separated contender names")
     args = ap.parse_args()
     from urllib.parse import urlsplit, urlunsplit
@@ -475,35 +476,56 @@ async def main() -> None:
         if args.only:
             wanted = {w.strip() for w in args.only.split(",")}
             contenders = {k: v for k, v in contenders.items() if k in wanted}
-        results: dict[str, dict[str, tuple[float, float]]] = {}
-        for name, make in contenders.items():
-            handlers, close = await make()
-            try:
-                for test, handler in handlers.items():
-                    n = max(20, int(REQUESTS[test] * args.scale))
-                    best: tuple[float, float] | None = None
-                    for _ in range(args.rounds):
-                        r = await run_one(handler, n, args.concurrency)
-                        best = r if best is None or r[0] < best[0] else best
-                    assert best is not None
-                    results.setdefault(test, {})[name] = best
+        # per test and contender: the (CPU µs/req, req/s) of every round
+        samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
+        opened: dict[str, dict[str, Handler]] = {}
+        closers: list[Callable[[], Awaitable[None]]] = []
+        try:
+            for name, make in contenders.items():
+                handlers, close = await make()
+                opened[name] = handlers
+                closers.append(close)
+            names = list(opened)
+            for test in REQUESTS:
+                n = max(20, int(REQUESTS[test] * args.scale))
+                per = samples[test] = {name: [] for name in names}
+                # each round runs every contender once, in a rotating order, so a slow
+                # spell of this shared machine hits them all rather than one
+                for r in range(args.rounds):
+                    for name in names[r % len(names) :] + names[: r % len(names)]:
+                        per[name].append(await run_one(opened[name][test], n, args.concurrency))
+                for name in names:
+                    cpu = statistics.median(c for c, _ in per[name])
+                    rps = statistics.median(q for _, q in per[name])
                     print(
-                        f"# {name:22s} {test:9s} {best[0]:9.1f} us CPU/req {best[1]:9.0f} req/s",
+                        f"# {name:22s} {test:9s} {cpu:9.1f} us CPU/req {rps:9.0f} req/s",
                         file=sys.stderr,
                     )
-            finally:
+        finally:
+            for close in closers:
                 await close()
         base = next(iter(contenders))
         print(
-            f"\n{args.backend}: concurrency {args.concurrency}, pool {args.pool}, best of {args.rounds}\n"
+            f"\n{args.backend}: concurrency {args.concurrency}, pool {args.pool}, "
+            f"{args.rounds} interleaved rounds: medians; 'vs raw' is the median of the "
+            "per-round ratios\n"
         )
         print("| test | contender | CPU µs/req | req/s | CPU vs raw | req/s vs raw |")
         print("|---|---|---:|---:|---:|---:|")
-        for test, per in results.items():
-            raw_cpu, raw_rps = per[base]
-            for name, (cpu, rps) in per.items():
+        for test, per in samples.items():
+            raw = per[base]
+            for name, runs in per.items():
+                cpu = statistics.median(c for c, _ in runs)
+                rps = statistics.median(q for _, q in runs)
+                cpu_ratio = statistics.median(
+                    c / rc for (c, _), (rc, _) in zip(runs, raw, strict=True)
+                )
+                rps_ratio = statistics.median(
+                    q / rq for (_, q), (_, rq) in zip(runs, raw, strict=True)
+                )
                 print(
-                    f"| {test} | {name} | {cpu:.0f} | {rps:.0f} | {cpu / raw_cpu:.2f}x | {rps / raw_rps * 100:.0f}% |"
+                    f"| {test} | {name} | {cpu:.0f} | {rps:.0f} | {cpu_ratio:.2f}x "
+                    f"| {rps_ratio * 100:.0f}% |"
                 )
     finally:
         await covet_db.disconnect()
