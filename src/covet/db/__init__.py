@@ -5,6 +5,7 @@ from __future__ import annotations
 from covet.db.connection import Connection, Transaction
 from covet.db.database import Database, get_database, registered_databases
 from covet.db.dialects import Dialect, get_dialect
+from covet.db.events import QueryEvent, QueryListener
 from covet.db.exceptions import (
     CheckViolation,
     ConnectionLost,
@@ -43,6 +44,8 @@ __all__ = (
     "OperationalError",
     "PoolTimeout",
     "ProgrammingError",
+    "QueryEvent",
+    "QueryListener",
     "Record",
     "Transaction",
     "TransactionError",

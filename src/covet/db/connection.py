@@ -9,6 +9,7 @@ started inside inherit the binding; the connection serialises their operations.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from contextvars import Token
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from covet.db.dialects import Dialect
 from covet.db.drivers.base import DriverConnection, Params
+from covet.db.events import QueryEvent
 from covet.db.exceptions import (
     ConnectionLost,
     DatabaseError,
@@ -70,9 +72,18 @@ class Connection:
     def released(self) -> bool:
         return self._released
 
-    async def _call(self, method: str, *args: Any) -> Any:
+    async def _call(self, method: str, *args: Any, observed: bool = False) -> Any:
         if self._released:
             raise InterfaceError("this connection was released to the pool")
+        observers = self._database._observers
+        if observers.listeners and not observed:
+            sql = args[0] if args else method.upper()
+            return await observers.observe(
+                self._call(method, *args, observed=True),
+                method,
+                sql,
+                args[1] if len(args) > 1 else None,
+            )
         if self._stream_task is not None and self._stream_task is asyncio.current_task():
             # a loop left by an exception leaves its stream to the event loop's async
             # generator finalizer: give it a chance to close the stream first
@@ -177,6 +188,9 @@ class Connection:
                 raise
             await tx.commit()
             return
+        observers = self._database._observers
+        started = time.perf_counter() if observers.listeners else None
+        error: BaseException | None = None
         rows = self._raw.iterate(sql, params, chunk_size)
         exclusive = self._raw.streams_exclusively
         try:
@@ -200,11 +214,26 @@ class Connection:
         except DatabaseError as exc:
             if isinstance(exc, ConnectionLost):
                 self._pool.note_failure()
-            raise self._database._scrub(exc) from exc.__cause__
+            error = self._database._scrub(exc)
+            raise error from exc.__cause__
+        except (Exception, asyncio.CancelledError) as exc:
+            error = exc
+            raise
         finally:
             if not exclusive:
                 async with self._lock:
                     await rows.aclose()
+            if started is not None:
+                observers.emit(
+                    QueryEvent(
+                        observers.alias,
+                        "iterate",
+                        sql,
+                        params,
+                        time.perf_counter() - started,
+                        error,
+                    )
+                )
 
     def transaction(self, *, isolation: str | None = None) -> Transaction:
         """A transaction (or savepoint, when one is open) on this connection."""

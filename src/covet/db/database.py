@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import aclosing, asynccontextmanager
+from contextlib import AbstractContextManager, aclosing, asynccontextmanager
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
@@ -26,6 +26,7 @@ from covet.db.connection import Connection, Transaction
 from covet.db.dialects import Dialect, get_dialect
 from covet.db.drivers import open_connection
 from covet.db.drivers.base import DriverConnection, Params
+from covet.db.events import QueryEvent, QueryListener, QueryObservers
 from covet.db.exceptions import ConnectionLost, DatabaseError, InterfaceError
 from covet.db.pool import Pool
 from covet.db.url import DatabaseURL, mask_password, scrub
@@ -160,6 +161,7 @@ class Database:
         self._connect_lock: asyncio.Lock | None = None
         self._force_conn: Connection | None = None
         self._configured = False
+        self._observers = QueryObservers(alias)
         self._register()
 
     def _register(self) -> None:
@@ -350,12 +352,24 @@ class Database:
             exc.args = (exc.message,)
         return exc
 
-    async def _run(self, method: str, sql: str, params: Any, using: str | None, read: bool) -> Any:
+    async def _run(
+        self,
+        method: str,
+        sql: str,
+        params: Any,
+        using: str | None,
+        read: bool,
+        observed: bool = False,
+    ) -> Any:
         conn = self._bound.get()
-        if conn is None or conn.released:
+        if conn is None or conn._released:
             conn = self._force_conn
         if conn is not None:
             return await conn._call(method, sql, params)  # callers convert the result
+        if self._observers.listeners and not observed:
+            return await self._observers.observe(
+                self._run(method, sql, params, using, read, True), method, sql, params
+            )
         pool = self._primary
         if pool is None or self._loop is not _running_loop():
             await self.connect()
@@ -487,6 +501,27 @@ class Database:
                 held._discard()
             else:
                 await held.release()
+
+    # -- watching statements ----------------------------------------------------
+
+    def add_query_listener(self, listener: QueryListener) -> QueryListener:
+        """Call ``listener(event)`` after every statement this database runs (see
+        ``covet.db.QueryEvent``); returns it, so it also works as a decorator.
+
+        Listeners run synchronously in the querying task: keep them cheap (log, count,
+        hand off to a queue). One that raises is logged and ignored.
+        """
+        self._observers.add(listener)
+        return listener
+
+    def remove_query_listener(self, listener: QueryListener) -> None:
+        """Stop calling ``listener`` (ValueError when it was not added)."""
+        self._observers.remove(listener)
+
+    def capture_queries(self) -> AbstractContextManager[list[QueryEvent]]:
+        """``with db.capture_queries() as queries:`` collects the statements run in this
+        task (and the tasks it starts) during the block, e.g. to assert a query count."""
+        return self._observers.capture()
 
     # -- transactions and held connections --------------------------------------
 
