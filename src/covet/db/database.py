@@ -44,9 +44,9 @@ _registry: dict[str, Database] = {}
 def get_database(alias: str | None = None) -> Database:
     """The Database registered as ``alias``; without one, the default database.
 
-    The default is the one registered as ``"default"`` (the alias a Database gets
-    unless told otherwise), else the first one still registered. A Database created
-    with an alias already in use replaces the earlier one; ``unregister()`` removes one.
+    The default is the one registered as ``"default"`` (the alias of the first Database
+    created without one), else the first one still registered. A Database created with
+    an alias already in use replaces the earlier one; ``unregister()`` removes one.
     """
     if alias is None:
         if not _registry:
@@ -78,6 +78,17 @@ def _schema_manager(name: str) -> Any:
         raise ImproperlyConfigured(
             f"Database.{name}() creates the tables of covet.orm models: define (import) your models first"
         ) from None
+
+
+def _unused_alias() -> str:
+    """``"default"`` for the first Database created without an alias, then ``"db2"``,
+    ``"db3"``...: a later Database never takes the models' default by accident."""
+    if "default" not in _registry:
+        return "default"
+    n = 2
+    while f"db{n}" in _registry:
+        n += 1
+    return f"db{n}"
 
 
 def registered_databases() -> dict[str, Database]:
@@ -118,7 +129,7 @@ class Database:
         idle_ping: float = 30.0,
         connect_timeout: float = 10.0,
         replicas: Sequence[str] = (),
-        alias: str = "default",
+        alias: str | None = None,
         force_rollback: bool = False,
         **driver_options: Any,
     ) -> None:
@@ -143,7 +154,7 @@ class Database:
                 raise InterfaceError(
                     f"replica {r} is {r.dialect}, but the primary is {self.url.dialect}"
                 )
-        self.alias = alias
+        self.alias = alias if alias is not None else _unused_alias()
         self.force_rollback = force_rollback
         self.connect_timeout = connect_timeout
         self.driver_options = driver_options
@@ -152,7 +163,7 @@ class Database:
             self.dialect.configure(self.dialect.server_version, is_mariadb=True)
         self._secrets = tuple({s for u in (self.url, *self.replica_urls) for s in u.secrets()})
         self._bound: ContextVar[Connection | None] = ContextVar(
-            f"covet_db_{alias}_{id(self)}", default=None
+            f"covet_db_{self.alias}_{id(self)}", default=None
         )
         self._primary: Pool | None = None
         self._replicas: list[Pool] = []
@@ -161,7 +172,7 @@ class Database:
         self._connect_lock: asyncio.Lock | None = None
         self._force_conn: Connection | None = None
         self._configured = False
-        self._observers = QueryObservers(alias)
+        self._observers = QueryObservers(self.alias)
         self._register()
 
     def _register(self) -> None:

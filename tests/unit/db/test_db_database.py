@@ -130,3 +130,24 @@ async def test_missing_driver_names_the_extra(alias: str, monkeypatch: pytest.Mo
     db = Database("mysql://u@127.0.0.1:1/db", alias=alias)
     with pytest.raises(MissingDependency, match=r"covetpy\[mysql\]"):
         await db.connect()
+
+
+def test_a_later_database_without_an_alias_does_not_take_the_default() -> None:
+    saved = registered_databases()
+    for db in saved.values():
+        db.unregister()
+    try:
+        first = Database("sqlite:///:memory:")
+        second = Database("sqlite:///:memory:")
+        third = Database("sqlite:///:memory:")
+        assert (first.alias, second.alias, third.alias) == ("default", "db2", "db3")
+        assert get_database() is first and get_database("db3") is third
+        second.unregister()
+        assert Database("sqlite:///:memory:").alias == "db2"  # a free name is reused
+        replacement = Database("sqlite:///:memory:", alias="default")  # explicit: replaces
+        assert get_database() is replacement
+    finally:
+        for db in registered_databases().values():
+            db.unregister()
+        for db in saved.values():
+            db._register()
