@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from covet.db import ConnectionLost, Database, PoolTimeout, UniqueViolation
+from covet.db import ConnectionLost, Database, InterfaceError, PoolTimeout, UniqueViolation
 from covet.db.drivers.mysql import MySQLConnection
 
 pytestmark = pytest.mark.integration
@@ -152,6 +152,35 @@ async def test_mariadb_recovers_after_kill(mysql_url: str) -> None:
     finally:
         db.unregister()
         admin.unregister()
+
+
+@pytest.mark.mysql
+async def test_mysql_read_timeout_gives_up_on_a_server_that_does_not_answer(
+    mysql_url: str,
+) -> None:
+    db = Database(
+        f"{mysql_url}?read_timeout=0.3", alias=f"my-rt-{uuid.uuid4().hex[:6]}", max_size=1
+    )
+    try:
+        async with db:
+            async with db.connection() as conn:
+                with pytest.raises(ConnectionLost, match="read timeout"):
+                    await conn.fetch_val("SELECT SLEEP(3)")
+            assert db.primary_pool.stats.discarded == 1
+            assert await db.fetch_val("SELECT 1") == 1  # a fresh connection serves
+    finally:
+        db.unregister()
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+async def test_mysql_read_timeout_must_be_positive_seconds(mysql_url: str, value: str) -> None:
+    db = Database(f"{mysql_url}?read_timeout={value}", alias=f"my-rt-{uuid.uuid4().hex[:6]}")
+    try:
+        with pytest.raises(InterfaceError, match="read_timeout"):
+            await db.connect()
+    finally:
+        db.unregister()
 
 
 async def test_cancelled_queries_do_not_leak_or_poison_connections(db: Database) -> None:

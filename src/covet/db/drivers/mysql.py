@@ -280,6 +280,19 @@ class MySQLConnection(DriverConnection):
         return parse_version(info), {"is_mariadb": is_mariadb}
 
 
+def _read_timeout(value: Any, driver: str) -> float:
+    """Seconds to wait for the server's answer before the connection is given up."""
+    if driver != "asyncmy":
+        raise InterfaceError("the MySQL option read_timeout needs the asyncmy driver")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InterfaceError(f"read_timeout must be a number of seconds, not {value!r}") from None
+    if not seconds > 0:
+        raise InterfaceError(f"read_timeout must be positive, not {value!r}")
+    return seconds
+
+
 async def connect_mysql(
     *,
     host: str | None,
@@ -299,6 +312,8 @@ async def connect_mysql(
             kwargs[key] = value
         elif key == "ssl":
             kwargs["ssl"] = value
+        elif key == "read_timeout":
+            kwargs[key] = _read_timeout(value, drv.name)
         else:
             raise InterfaceError(f"unsupported MySQL option {key!r}")
     kwargs.setdefault("charset", "utf8mb4")
