@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from covet.db import Database
+from covet.db.dialects import ForeignKeySpec
+from covet.db.exceptions import ForeignKeyViolation
 from covet.orm import Field, ForeignKey, ManyToMany, Model, OneToOne
 from covet.orm.migrations import MigrationError, Migrator, ProjectState
 from support.backends import SQL_BACKENDS, sql_backend_url
@@ -422,13 +424,14 @@ async def test_every_kind_migrates_without_phantom_changes(db: Database, tmp_pat
         await migrator.downgrade("zero")
 
 
-def models_int_keys(s: str, big: bool | None) -> list[type[Model]]:
+def models_int_keys(s: str, big: bool | None, bound: Any = None) -> list[type[Model]]:
     class Parent(Model):
         id: int = Field(primary_key=True, big=big)
         name: str = Field(max_length=50)
 
         class Meta:
             table = f"mw_parent_{s}"
+            database = bound
 
     class Kid(Model):
         id: int = Field(primary_key=True, big=big)
@@ -436,40 +439,61 @@ def models_int_keys(s: str, big: bool | None) -> list[type[Model]]:
 
         class Meta:
             table = f"mw_kid_{s}"
+            database = bound
 
     Kid.__annotations__["parent"] = ForeignKey[Parent]
     return [Parent, Kid]
 
 
+async def _reset_auto_increment(db: Database, table: str) -> None:
+    """Move the table's id counter back to its highest id (after deleting 64-bit ids)."""
+    q = db.dialect.quote
+    if db.dialect.name == "postgresql":
+        await db.execute(
+            f"SELECT setval(pg_get_serial_sequence('{q(table)}', 'id'), "
+            f"(SELECT COALESCE(MAX(id), 1) FROM {q(table)}))"
+        )
+    elif db.dialect.name == "mysql":
+        await db.execute(f"ALTER TABLE {q(table)} AUTO_INCREMENT = 1")  # becomes MAX(id) + 1
+
+
 async def test_widening_32_bit_auto_keys_to_bigint(db: Database, tmp_path: Path) -> None:
     # Projects whose first migration predates 64-bit auto keys get an AlterColumn for
-    # each key and foreign key, which applies with rows (and the reference) in place.
-    if db.dialect.name == "mysql":
-        pytest.skip(
-            "MySQL/MariaDB refuse to change a column used by a foreign key in place; "
-            "existing projects keep Field(primary_key=True, big=False) there (docs/orm.md)"
-        )
+    # each key and foreign key, which applies with rows (and the reference) in place,
+    # and reverts with them too. MySQL/MariaDB drop and re-create the foreign key.
     s = uuid.uuid4().hex[:6]
     q, p = db.dialect.quote, db.dialect.placeholder
     migrator = Migrator(db, tmp_path / "migrations")
     migrator.make(models_int_keys(s, big=False))
     await migrator.migrate()
     parent, kid = q(f"mw_parent_{s}"), q(f"mw_kid_{s}")
+    insert_kid = f"INSERT INTO {kid} (parent_id) VALUES ({p(1)})"
     pid = await db.insert_returning_id(f"INSERT INTO {parent} (name) VALUES ({p(1)})", ["a"])
-    await db.execute(f"INSERT INTO {kid} (parent_id) VALUES ({p(1)})", [pid])
+    await db.execute(insert_kid, [pid])
     path = migrator.make(models_int_keys(s, big=None))
     assert path is not None and "AlterColumn" in path.read_text()
-    await migrator.migrate()
+    if db.dialect.name == "mysql":  # sqlmigrate shows the foreign key going and coming back
+        fk = q(f"mw_kid_{s}_parent_id_fk")
+        for sql in (migrator.sql(path.stem), migrator.sql(path.stem, backwards=True)):
+            assert sql.count(f"ALTER TABLE {kid} DROP FOREIGN KEY {fk}") == 1
+            [add] = [stmt for stmt in sql if stmt.startswith(f"ALTER TABLE {kid} ADD")]
+            assert add.startswith(f"ALTER TABLE {kid} ADD CONSTRAINT {fk} FOREIGN KEY")
+            assert add.endswith("ON DELETE CASCADE")
+            modify = [i for i, x in enumerate(sql) if x.startswith(f"ALTER TABLE {parent} MODIFY")]
+            modify += [i for i, x in enumerate(sql) if "MODIFY COLUMN `parent_id`" in x]
+            assert len(modify) == 2 and sql.index(add) > max(modify)
+    assert await migrator.migrate() == [path.stem]
     try:
         assert migrator.make(models_int_keys(s, big=None)) is None  # nothing left to change
         big_id = 2**31 + 7
         await db.execute(f"INSERT INTO {parent} (id, name) VALUES ({p(1)}, {p(2)})", [big_id, "b"])
-        # new SQL text: asyncpg keeps the parameter types of statements it prepared
-        # before the ALTER (a migration normally runs in its own process)
-        await db.execute(
-            f"INSERT INTO {kid} (parent_id, id) VALUES ({p(1)}, {p(2)})", [big_id, big_id]
-        )
-        assert await db.fetch_val(f"SELECT COUNT(*) FROM {kid}") == 2
+        await db.execute(insert_kid, [big_id])  # the same SQL text as before the ALTER
+        count_kids = f"SELECT COUNT(*) FROM {kid} WHERE parent_id = {p(1)}"
+        assert await db.fetch_val(count_kids, [big_id]) == 1
+        with pytest.raises(ForeignKeyViolation):  # the foreign key is back
+            await db.execute(insert_kid, [big_id + 1])
+        await db.execute(f"DELETE FROM {parent} WHERE id = {p(1)}", [big_id])
+        assert await db.fetch_val(f"SELECT COUNT(*) FROM {kid}") == 1  # and still cascades
         if db.dialect.name == "postgresql":  # explicit ids do not move the sequence
             await db.execute(
                 f"SELECT setval(pg_get_serial_sequence('{parent}', 'id'), {p(1)})", [big_id]
@@ -478,9 +502,173 @@ async def test_widening_32_bit_auto_keys_to_bigint(db: Database, tmp_path: Path)
             f"INSERT INTO {parent} (name) VALUES ({p(1)})", ["c"]
         )
         assert next_id > big_id
+        await db.execute(f"DELETE FROM {parent} WHERE id = {p(1)}", [next_id])
+        await _reset_auto_increment(db, f"mw_parent_{s}")
+
+        # back to 32 bits, with the first rows in place
+        assert await migrator.downgrade("0001") == [path.stem]
+        assert migrator.make(models_int_keys(s, big=False)) is not None  # history vs models
+        assert await db.fetch_val(f"SELECT parent_id FROM {kid}") == pid
+        with pytest.raises(ForeignKeyViolation):
+            await db.execute(insert_kid, [pid + 1000])
+        await db.execute(insert_kid, [pid])
+        await db.execute(f"DELETE FROM {parent} WHERE id = {p(1)}", [pid])
+        assert await db.fetch_val(f"SELECT COUNT(*) FROM {kid}") == 0
     finally:
         await db.execute(f"DELETE FROM {kid}")
         await db.execute(f"DELETE FROM {parent}")  # 64-bit ids do not fit the old columns
-        if db.dialect.name == "postgresql":  # nor the old sequence
-            await db.execute(f"SELECT setval(pg_get_serial_sequence('{parent}', 'id'), 1)")
+        await _reset_auto_increment(db, f"mw_parent_{s}")
+        await migrator.downgrade("zero")
+
+
+async def test_pooled_connections_use_the_new_types_after_migrating(
+    backend: str, tmp_path: Path
+) -> None:
+    # Statements prepared before the migration, on every pooled connection, run again
+    # with the new column types: ORM queries and raw SQL, in and out of transactions
+    # (asyncpg caches statements with the types of the schema they were prepared for).
+    s = uuid.uuid4().hex[:6]
+    db = Database(backend, alias=f"mig-pool-{s}", min_size=2, max_size=2)
+    try:
+        async with db:
+            q, p = db.dialect.quote, db.dialect.placeholder
+            kid = q(f"mw_kid_{s}")
+            insert = f"INSERT INTO {kid} (parent_id) VALUES ({p(1)})"
+            select = f"SELECT id, parent_id FROM {kid} WHERE parent_id = {p(1)}"
+            migrator = Migrator(db, tmp_path / "migrations")
+            migrator.make(models_int_keys(s, big=False))
+            await migrator.migrate()
+
+            async def on_each_connection(work: Any) -> None:
+                barrier = asyncio.Barrier(2)  # both connections held at once
+
+                async def one(n: int) -> None:
+                    async with db.connection():
+                        await barrier.wait()
+                        await work(n)
+
+                await asyncio.gather(one(0), one(1))
+                assert len(db.primary_pool.connections()) == 2
+
+            old_parent, old_kid = models_int_keys(s, big=False, bound=db)
+
+            async def before(n: int) -> None:
+                await old_parent.objects.create(id=1000 + n, name="a")
+                await old_kid.objects.create(parent_id=1000 + n)
+                await db.execute(insert, [1000 + n])
+                assert await old_kid.objects.filter(parent_id=1000 + n).count() == 2
+                async with db.transaction():
+                    assert len(await db.fetch_all(select, [1000 + n])) == 2
+
+            await on_each_connection(before)
+            migrator.make(models_int_keys(s, big=None))
+            await migrator.migrate()
+            new_parent, new_kid = models_int_keys(s, big=None, bound=db)
+
+            async def after(n: int) -> None:
+                async with db.transaction():  # the result type changed: no retry possible here
+                    rows = await db.fetch_all(select, [1000 + n])
+                    assert [r["parent_id"] for r in rows] == [1000 + n] * 2
+                big_id = 2**31 + n
+                await new_parent.objects.create(id=big_id, name="b")
+                await new_kid.objects.create(parent_id=big_id)
+                async with db.transaction():
+                    await db.execute(insert, [big_id])
+                    assert await new_kid.objects.filter(parent_id=big_id).count() == 2
+                rows = await db.fetch_all(select, [big_id])
+                assert [r["parent_id"] for r in rows] == [big_id] * 2
+
+            await on_each_connection(after)
+            await db.execute(f"DELETE FROM {kid}")
+            await db.execute(f"DELETE FROM {q(f'mw_parent_{s}')}")
+            await _reset_auto_increment(db, f"mw_parent_{s}")
+            await migrator.downgrade("zero")
+    finally:
+        db.unregister()
+
+
+async def test_altering_a_non_key_column_that_a_foreign_key_references(
+    db: Database, tmp_path: Path
+) -> None:
+    # The ORM's foreign keys point at primary keys; hand-written migrations may point a
+    # ForeignKeySpec at any unique column. Widening it (and the referencing column)
+    # keeps the rows, the constraint and its ON DELETE rule, both ways.
+    s = uuid.uuid4().hex[:6]
+    d = db.dialect
+    q, p = d.quote, d.placeholder
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    sku, line = f"mr_sku_{s}", f"mr_line_{s}"
+    (directory / "0001_initial.py").write_text(
+        f"""from covet.db.dialects import ColumnSpec, ForeignKeySpec
+from covet.orm.migrations import CreateTable
+
+dependencies = []
+operations = [
+    CreateTable({sku!r}, [
+        ColumnSpec("id", "bigint", primary_key=True, auto_increment=True, nullable=False, big=True),
+        ColumnSpec("code", "str", max_length=10, nullable=False, unique=True),
+    ]),
+    CreateTable({line!r}, [
+        ColumnSpec("id", "bigint", primary_key=True, auto_increment=True, nullable=False, big=True),
+        ColumnSpec("sku_code", "str", max_length=10, references=ForeignKeySpec({sku!r}, "code", "set_null")),
+    ]),
+]
+"""
+    )
+    (directory / "0002_widen.py").write_text(
+        f"""from covet.db.dialects import ColumnSpec, ForeignKeySpec
+from covet.orm.migrations import AlterColumn
+
+dependencies = ["0001_initial"]
+operations = [
+    AlterColumn({sku!r}, ColumnSpec("code", "str", max_length=40, nullable=False, unique=True)),
+    AlterColumn({line!r}, ColumnSpec("sku_code", "str", max_length=40, references=ForeignKeySpec({sku!r}, "code", "set_null"))),
+]
+"""
+    )
+    migrator = Migrator(db, directory)
+    fk = d.foreign_key_name(line, "sku_code")
+    if d.name == "mysql":  # the referencing foreign key goes around each change
+        sql = migrator.sql("0002")
+        assert sql.count(f"ALTER TABLE {q(line)} DROP FOREIGN KEY {q(fk)}") == 2
+        adds = [x for x in sql if x.startswith(f"ALTER TABLE {q(line)} ADD CONSTRAINT {q(fk)}")]
+        assert len(adds) == 2 and all(x.endswith("ON DELETE SET NULL") for x in adds)
+    assert await migrator.migrate("0001") == ["0001_initial"]
+    insert_sku = f"INSERT INTO {q(sku)} (code) VALUES ({p(1)})"
+    insert_line = f"INSERT INTO {q(line)} (sku_code) VALUES ({p(1)})"
+    await db.execute(insert_sku, ["short"])
+    await db.execute(insert_line, ["short"])
+    try:
+        assert await migrator.migrate() == ["0002_widen"]
+        long_code = "c" * 40
+        await db.execute(insert_sku, [long_code])
+        await db.execute(insert_line, [long_code])
+        with pytest.raises(ForeignKeyViolation):
+            await db.execute(insert_line, ["missing"])
+        await db.execute(f"DELETE FROM {q(sku)} WHERE code = {p(1)}", [long_code])
+        assert await db.fetch_val(f"SELECT COUNT(*) FROM {q(line)} WHERE sku_code IS NULL") == 1
+
+        if d.name == "mysql":  # a failure half-way says what was applied and what was not
+            await db.execute(insert_sku, [long_code])
+            await db.execute(insert_line, [long_code])
+            with pytest.raises(MigrationError) as info:
+                await migrator.downgrade("0001")  # 40 characters do not fit in 10
+            message = str(info.value)
+            [add] = d.add_foreign_key_sql(line, "sku_code", ForeignKeySpec(sku, "code", "set_null"))
+            assert "applied statements of this operation:" in message
+            assert f"DROP FOREIGN KEY {q(fk)}" in message.split("did not run")[0]
+            assert add in message.split("did not run")[1]
+            await db.execute(add)  # put the foreign key back, fix the data, downgrade again
+            await db.execute(f"DELETE FROM {q(line)} WHERE sku_code = {p(1)}", [long_code])
+            await db.execute(f"DELETE FROM {q(sku)} WHERE code = {p(1)}", [long_code])
+
+        assert await migrator.downgrade("0001") == ["0002_widen"]
+        with pytest.raises(ForeignKeyViolation):
+            await db.execute(insert_line, ["missing"])
+        await db.execute(f"DELETE FROM {q(sku)} WHERE code = {p(1)}", ["short"])
+        assert await db.fetch_val(f"SELECT COUNT(*) FROM {q(line)} WHERE sku_code IS NULL") == 2
+    finally:
+        await db.execute(f"DELETE FROM {q(line)}")
+        await db.execute(f"DELETE FROM {q(sku)}")
         await migrator.downgrade("zero")

@@ -65,6 +65,9 @@ class Dialect:
     supports_regexp: bool = True
     supports_alter_column: bool = True
     supports_drop_column: bool = True
+    #: changing a column's type needs the foreign keys that use it (its own and those
+    #: pointing at it) dropped first and re-created after (MySQL/MariaDB)
+    alter_type_drops_foreign_keys: bool = False
     upsert_style: str = "on_conflict"
     max_params: int = 32767
     max_identifier_length: int = 63
@@ -135,6 +138,19 @@ class Dialect:
     def regexp(self, column_sql: str, placeholder: str, *, case_insensitive: bool = False) -> str:
         """A regular expression match; raises NotSupportedError without ``supports_regexp``."""
         raise NotSupportedError(f"{self.name} does not support regular expression matching")
+
+    # -- JSON -------------------------------------------------------------------------
+
+    def json_path(self, path: Sequence[str | int]) -> str:
+        """The JSON path string (``$."a"."b"[0]``) of ``path``, sent as a bound parameter.
+
+        Keys are written as JSON strings (escaped by ``json_dumps``, as stored values
+        are), so ``.``, ``[``, ``*``, ``$`` and quotes inside a key stay literal.
+        """
+        out = ["$"]
+        for step in path:
+            out.append(f"[{int(step)}]" if isinstance(step, int) else "." + json_dumps(step))
+        return "".join(out)
 
     # -- transactions -----------------------------------------------------------------
 
@@ -353,6 +369,30 @@ class Dialect:
             sql += f" ON UPDATE {ON_DELETE_ACTIONS[ref.on_update]}"
         return sql
 
+    def add_foreign_key_sql(self, table: str, column: str, ref: ForeignKeySpec) -> list[str]:
+        """``ALTER TABLE ... ADD CONSTRAINT`` for the foreign key of ``table.column``."""
+        return [
+            f"ALTER TABLE {self.quote(table)} ADD " + self.foreign_key_clause(table, column, ref)
+        ]
+
+    def foreign_key_types_match(self, column: ColumnSpec, target: ColumnSpec) -> bool:
+        """Whether a foreign key from ``column`` to ``target`` can exist with these types.
+
+        True by default (PostgreSQL compares across integer widths; SQLite has no types).
+        """
+        return True
+
+    def column_sql_type(self, column: ColumnSpec) -> str:
+        """The SQL type of ``column`` (auto-increment included), as in its definition."""
+        return self.column_type(
+            column.kind,
+            max_length=column.max_length,
+            max_digits=column.max_digits,
+            decimal_places=column.decimal_places,
+            auto_increment=column.auto_increment,
+            big=column.big,
+        )
+
     def _check_fk_action(self, ref: ForeignKeySpec) -> None:
         """Hook: reject actions the backend does not support."""
 
@@ -439,10 +479,7 @@ class Dialect:
         if column.unique:
             stmts.extend(self.add_unique_sql(table, (column.name,)))
         if column.references is not None:
-            stmts.append(
-                f"ALTER TABLE {self.quote(table)} ADD "
-                + self.foreign_key_clause(table, column.name, column.references)
-            )
+            stmts.extend(self.add_foreign_key_sql(table, column.name, column.references))
         return stmts
 
     def drop_column_sql(
@@ -493,6 +530,8 @@ class Dialect:
 
         ``table_columns`` (the table's full column list AFTER the change), ``indexes``
         and ``unique_together`` are needed by backends that rebuild the table (SQLite).
+        Foreign keys of other tables are not touched: with ``alter_type_drops_foreign_keys``
+        the caller (the ``AlterColumn`` migration operation) drops and re-creates them.
         """
         raise NotImplementedError
 

@@ -7,7 +7,10 @@ JSON column. The ``format`` paramstyle means a literal ``%`` in SQL text that ha
 parameters is written ``%%`` (``dialect.percent``).
 
 DDL is not transactional: every ``CREATE``/``ALTER``/``DROP`` commits implicitly, so a
-failed migration can leave its earlier statements applied.
+failed migration can leave its earlier statements applied. A column's type cannot
+change while a foreign key uses it (errors 1832/1833/3780): migrations drop those
+foreign keys around the change (``alter_type_drops_foreign_keys``), and a foreign key
+needs both columns of the same type (``foreign_key_types_match``).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class MySQLDialect(Dialect):
     supports_transactional_ddl = False
     supports_distinct_on = False
     supports_nulls_distinct = False
+    alter_type_drops_foreign_keys = True
     upsert_style = "on_duplicate_key"
     max_params = 65535
     max_identifier_length = 64
@@ -161,6 +165,20 @@ class MySQLDialect(Dialect):
 
     # -- DDL ------------------------------------------------------------------------
 
+    def foreign_key_types_match(self, column: ColumnSpec, target: ColumnSpec) -> bool:
+        """InnoDB wants the same integer width and decimal precision; VARCHAR lengths may differ."""
+        return self._key_type(column) == self._key_type(target)
+
+    def _key_type(self, spec: ColumnSpec) -> str:
+        if spec.kind in ("str", "enum"):
+            return "VARCHAR"
+        return self.column_type(
+            spec.kind,
+            max_digits=spec.max_digits,
+            decimal_places=spec.decimal_places,
+            big=spec.big,
+        )
+
     def create_index_sql(self, index: IndexSpec, *, if_not_exists: bool = False) -> list[str]:
         head = "CREATE UNIQUE INDEX " if index.unique else "CREATE INDEX "
         if if_not_exists and self.is_mariadb:
@@ -207,7 +225,5 @@ class MySQLDialect(Dialect):
         if new.unique and not old.unique:
             stmts.extend(self.add_unique_sql(table, (new.name,)))
         if new.references is not None and old.references != new.references:
-            stmts.append(
-                f"ALTER TABLE {t} ADD " + self.foreign_key_clause(table, new.name, new.references)
-            )
+            stmts.extend(self.add_foreign_key_sql(table, new.name, new.references))
         return stmts

@@ -28,7 +28,7 @@ from covet.db.dialects.adapters import (
     uuid_to_str,
 )
 from covet.db.dialects.base import Dialect
-from covet.db.dialects.schema import ON_DELETE_ACTIONS, ColumnSpec, IndexSpec
+from covet.db.dialects.schema import ON_DELETE_ACTIONS, ColumnSpec, ForeignKeySpec, IndexSpec
 from covet.db.exceptions import NotSupportedError
 
 __all__ = ("SQLiteDialect",)
@@ -143,6 +143,7 @@ class SQLiteDialect(Dialect):
         super().configure(server_version, **info)
         self.supports_returning = server_version >= (3, 35)
         self.supports_drop_column = server_version >= (3, 35)
+        self.supports_json_ops = server_version >= (3, 38)  # the -> and ->> operators
         self.max_params = 32766 if server_version >= (3, 32) else 999
 
     def _decimal_type(self, digits: int, places: int) -> str:
@@ -242,6 +243,9 @@ class SQLiteDialect(Dialect):
 
     def drop_foreign_key_sql(self, table: str, column: str) -> list[str]:
         raise NotSupportedError("SQLite cannot drop a foreign key in place: rebuild the table")
+
+    def add_foreign_key_sql(self, table: str, column: str, ref: ForeignKeySpec) -> list[str]:
+        raise NotSupportedError("SQLite cannot add a foreign key in place: rebuild the table")
 
     def alter_column_sql(
         self,

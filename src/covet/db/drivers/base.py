@@ -90,6 +90,11 @@ class DriverConnection(abc.ABC):
         """``COMMIT``; raises TransactionError when the server rolled back instead."""
         await self.execute("COMMIT", None)
 
+    async def reset_schema_cache(self) -> None:
+        """Forget what the driver cached about the schema (prepared statements and their
+        types), after DDL changed it. A no-op for drivers that cache nothing stale."""
+        return None
+
     async def server_version(self) -> tuple[tuple[int, ...], dict[str, Any]]:
         """The server version and facts for ``Dialect.configure`` (e.g. ``is_mariadb``)."""
         return (0,), {}

@@ -1,4 +1,17 @@
-"""PostgreSQL over asyncpg (imported on first connect; ``pip install 'covetpy[postgres]'``)."""
+"""PostgreSQL over asyncpg (imported on first connect; ``pip install 'covetpy[postgres]'``).
+
+asyncpg caches prepared statements per connection, with the parameter and result types
+of the schema they were prepared against. After an ``ALTER`` changes a column's type:
+
+* ``reset_schema_cache()`` drops the cache (the migration executor calls it on every
+  pooled connection of its Database);
+* a statement whose result types changed fails with "cached statement plan is invalid";
+  asyncpg re-prepares and retries it once outside a transaction, and drops its cache
+  (the transaction is aborted, the next one works);
+* a value that the cached parameter types cannot encode (a 64-bit id for a column that
+  was 32-bit) fails in the client before anything is sent: the statement is re-prepared
+  and run once more (inside a transaction too), so other processes recover by themselves.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +70,7 @@ class PostgreSQLConnection(DriverConnection):
                 return _rowcount(await self._conn.execute(sql, *params))
             return _rowcount(await self._conn.execute(sql))
         except Exception as exc:
-            raise self._translate_or_raise(exc) from exc
+            return _rowcount(await self._retry(exc, self._conn.execute, sql, params))
 
     async def execute_many(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
         try:
@@ -70,19 +83,19 @@ class PostgreSQLConnection(DriverConnection):
         try:
             return await self._conn.fetch(sql, *(params or ()))
         except Exception as exc:
-            raise self._translate_or_raise(exc) from exc
+            return await self._retry(exc, self._conn.fetch, sql, params)
 
     async def fetch_one(self, sql: str, params: Params) -> Any | None:
         try:
             return await self._conn.fetchrow(sql, *(params or ()))
         except Exception as exc:
-            raise self._translate_or_raise(exc) from exc
+            return await self._retry(exc, self._conn.fetchrow, sql, params)
 
     async def insert(self, sql: str, params: Params) -> Any:
         try:
             return await self._conn.fetchval(sql, *(params or ()))
         except Exception as exc:
-            raise self._translate_or_raise(exc) from exc
+            return await self._retry(exc, self._conn.fetchval, sql, params)
 
     async def iterate(self, sql: str, params: Params, chunk_size: int) -> AsyncGenerator[Any, None]:
         # A server-side cursor lives inside a transaction: open one if none is active.
@@ -134,6 +147,32 @@ class PostgreSQLConnection(DriverConnection):
 
     def terminate(self) -> None:
         self._conn.terminate()
+
+    async def _retry(self, exc: Exception, method: Any, sql: str, params: Params) -> Any:
+        """Run ``method`` once more after a stale cached statement, else raise ``exc``.
+
+        asyncpg raises its ``DataError`` without a server severity when it cannot encode
+        an argument with the statement's parameter types: nothing reached the server, and
+        the types may be those of a column before an ``ALTER`` (from another process).
+        """
+        apg = self._asyncpg
+        stale = (
+            params
+            and type(exc) is apg.exceptions.DataError
+            and getattr(exc, "severity", None) is None
+            and not self._conn.is_closed()
+        )
+        if not stale:
+            raise self._translate_or_raise(exc) from exc
+        await self.reset_schema_cache()
+        try:
+            return await method(sql, *(params or ()))
+        except Exception as again:
+            raise self._translate_or_raise(again) from again
+
+    async def reset_schema_cache(self) -> None:
+        if not self._conn.is_closed():
+            await self._conn.reload_schema_state()
 
     def _translate_or_raise(self, exc: Exception) -> BaseException:
         err = self.translate(exc)

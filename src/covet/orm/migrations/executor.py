@@ -8,9 +8,14 @@ Each migration runs in one transaction where DDL is transactional (PostgreSQL,
 SQLite): it applies whole or not at all. MySQL/MariaDB commit every DDL statement
 implicitly, so a migration that fails half-way there leaves its earlier statements
 applied and is not recorded: fix the cause, revert the partial change by hand (or
-with ``sqlmigrate --backwards``), and migrate again. On SQLite, migrations that rebuild
-tables run with ``PRAGMA foreign_keys = OFF`` and check ``PRAGMA foreign_key_check``
-before committing.
+with ``sqlmigrate --backwards``), and migrate again; the error lists the statements of
+the failed operation that were applied and those that were not. On SQLite, migrations
+that rebuild tables run with ``PRAGMA foreign_keys = OFF`` and check ``PRAGMA
+foreign_key_check`` before committing.
+
+After running a migration, the statement caches of the Database's pooled connections
+are reset (asyncpg keeps the parameter and result types of the statements it prepared
+before an ``ALTER``); connections of other processes are out of reach.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from covet.db.dialects import Dialect
 from covet.db.dialects.schema import ColumnSpec
 from covet.orm.migrations.autodetector import detect_changes
 from covet.orm.migrations.loader import Migration, load_migrations, replay
+from covet.orm.migrations.operations import Operation, foreign_key_mismatches
 from covet.orm.migrations.special import RunPython
 from covet.orm.migrations.state import MigrationError, ProjectState
 from covet.orm.migrations.writer import write_migration
@@ -146,6 +152,7 @@ class Migrator:
         index = self._index(migrations, name)
         state = replay(migrations[:index])
         states = self._states(migrations[index], state)
+        self._check_foreign_key_types(migrations[index], states)
         ops = list(enumerate(migrations[index].operations))
         dialect = self.dialect
         out: list[str] = []
@@ -255,6 +262,17 @@ class Migrator:
                 return i
         raise MigrationError(f"no migration named {name!r}; known: {[m.name for m in migrations]}")
 
+    def _check_foreign_key_types(self, migration: Migration, states: list[ProjectState]) -> None:
+        """Refuse a migration that starts or ends with foreign keys whose types cannot
+        match on this dialect (MySQL: a key widened without its foreign keys)."""
+        for state in (states[0], states[-1]):
+            problems = foreign_key_mismatches(self.dialect, state)
+            if problems:
+                raise MigrationError(
+                    f"{migration.name}: on {self.dialect.name} a foreign key needs both columns "
+                    f"of the same type: {'; '.join(problems)} (alter both in one migration)"
+                )
+
     @staticmethod
     def _states(migration: Migration, before: ProjectState) -> list[ProjectState]:
         states = [before]
@@ -271,6 +289,7 @@ class Migrator:
         self, migration: Migration, before: ProjectState, *, backwards: bool
     ) -> ProjectState:
         states = self._states(migration, before)
+        self._check_foreign_key_types(migration, states)
         ops = list(enumerate(migration.operations))
         if backwards:
             ops.reverse()
@@ -279,21 +298,37 @@ class Migrator:
                     raise MigrationError(f"{migration.name}: {op.describe()} cannot be reverted")
         dialect = self.dialect
         fk_off = not dialect.supports_alter_column and any(op.rebuilds_table for _, op in ops)
-        async with self.db.connection() as conn:
-            if fk_off:
-                await conn.execute("PRAGMA foreign_keys = OFF")
-            try:
-                if dialect.supports_transactional_ddl:
-                    async with conn.transaction():
-                        await self._run_ops(migration, ops, states, backwards)
-                        if fk_off:
-                            await self._check_foreign_keys(conn)
-                else:
-                    await self._run_ops(migration, ops, states, backwards)
-            finally:
+        try:
+            async with self.db.connection() as conn:
                 if fk_off:
-                    await conn.execute("PRAGMA foreign_keys = ON")
+                    await conn.execute("PRAGMA foreign_keys = OFF")
+                try:
+                    if dialect.supports_transactional_ddl:
+                        async with conn.transaction():
+                            await self._run_ops(migration, ops, states, backwards)
+                            if fk_off:
+                                await self._check_foreign_keys(conn)
+                    else:
+                        await self._run_ops(migration, ops, states, backwards)
+                finally:
+                    if fk_off:
+                        await conn.execute("PRAGMA foreign_keys = ON")
+        finally:
+            await self._reset_statement_caches()
         return states[-1]
+
+    async def _reset_statement_caches(self) -> None:
+        """Make every pooled connection of the Database forget its prepared statements.
+
+        asyncpg caches statements per connection with the parameter and result types of
+        the schema they were prepared against; after an ALTER they would keep the old
+        types or fail ("cached statement plan is invalid") inside a transaction.
+        """
+        if not self.db.is_connected:
+            return
+        for pool in (self.db.primary_pool, *self.db.replica_pools):
+            for conn in pool.connections():
+                await conn.reset_schema_cache()
 
     async def _run_ops(
         self,
@@ -302,22 +337,49 @@ class Migrator:
         states: list[ProjectState],
         backwards: bool,
     ) -> None:
-        for i, op in ops:
+        for done, (i, op) in enumerate(ops):
             if isinstance(op, RunPython):
                 await op.run(self.db, backwards=backwards)
                 continue
             sql = op.backwards_sql if backwards else op.forwards_sql
-            for stmt in sql(self.dialect, states[i], states[i + 1]):
+            stmts = sql(self.dialect, states[i], states[i + 1])
+            for n, stmt in enumerate(stmts):
                 try:
                     await self.db.execute(stmt)
                 except Exception as exc:
-                    raise MigrationError(
-                        f"{migration.name}: {op.describe()} failed: {exc}\n  SQL: {stmt}"
-                    ) from exc
+                    message = self._failure(migration, op, exc, stmts, n, done)
+                    raise MigrationError(message) from exc
         if backwards:
             await self._unrecord(migration.name)
         else:
             await self._record(migration)
+
+    def _failure(
+        self,
+        migration: Migration,
+        op: Operation,
+        exc: Exception,
+        stmts: list[str],
+        n: int,
+        done: int,
+    ) -> str:
+        """The message of statement ``n`` of ``op`` failing after ``done`` operations;
+        without transactional DDL, it says what was applied and what was not."""
+        message = f"{migration.name}: {op.describe()} failed: {exc}\n  SQL: {stmts[n]}"
+        if self.dialect.supports_transactional_ddl:
+            return message
+        message += f"\n  {self.dialect.name} commits DDL as it runs: the migration is not recorded"
+        if done:
+            message += f", and the {done} operation(s) before this one stay applied"
+        if n:
+            message += "\n  applied statements of this operation:" + "".join(
+                f"\n    {stmt}" for stmt in stmts[:n]
+            )
+        if n + 1 < len(stmts):
+            message += "\n  statements of this operation that did not run:" + "".join(
+                f"\n    {stmt}" for stmt in stmts[n + 1 :]
+            )
+        return message
 
     async def _check_foreign_keys(self, conn: Any) -> None:
         rows = await conn.fetch_all("PRAGMA foreign_key_check")

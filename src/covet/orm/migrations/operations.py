@@ -5,6 +5,17 @@ applies it or reverts it on a dialect (``forwards_sql`` / ``backwards_sql``, com
 from the states before and after it, so the executor and the autodetector are tested
 apart). ``RunPython`` runs code instead of SQL. ``source()`` renders the operation as
 the Python that the migration writer puts in a file.
+
+Foreign keys on MySQL/MariaDB (``Dialect.alter_type_drops_foreign_keys``): a column's
+type cannot change while a foreign key uses it, so ``AlterColumn`` drops the foreign
+keys of the column and those pointing at it (known from the state, with their
+deterministic names and ``ON DELETE`` rules), alters the column and re-creates them.
+A foreign key also needs matching types on both sides (``foreign_key_types_match``):
+while a migration widens a key and its foreign keys one ``AlterColumn`` at a time, a
+constraint whose two columns do not match yet does not exist in the database, and the
+``AlterColumn`` that makes them match re-creates it. Every operation reads the state
+that way (``foreign_key_exists``); a migration may not end with mismatched types
+(``foreign_key_mismatches``, checked by the executor).
 """
 
 from __future__ import annotations
@@ -29,7 +40,58 @@ __all__ = (
     "RemoveUnique",
     "RenameColumn",
     "RenameTable",
+    "foreign_key_exists",
+    "foreign_key_mismatches",
 )
+
+
+def foreign_key_exists(dialect: Dialect, state: ProjectState, column: ColumnSpec) -> bool:
+    """Whether ``column``'s foreign key constraint exists in the database at ``state``.
+
+    It does when the column has one and the dialect accepts the two columns' types
+    (always, except on MySQL/MariaDB while only one side of a key has been retyped).
+    A target outside the state (not created by migrations) counts as matching.
+    """
+    ref = column.references
+    if ref is None:
+        return False
+    table = state.tables.get(ref.table)
+    target = None if table is None else table.columns.get(ref.column)
+    return target is None or dialect.foreign_key_types_match(column, target)
+
+
+def foreign_key_mismatches(dialect: Dialect, state: ProjectState) -> list[str]:
+    """The foreign keys of ``state`` that cannot exist on ``dialect`` (types differ)."""
+    out = []
+    for table in state.tables.values():
+        for column in table.columns.values():
+            ref = column.references
+            if ref is not None and not foreign_key_exists(dialect, state, column):
+                target = state.tables[ref.table].columns[ref.column]
+                out.append(
+                    f"{table.name}.{column.name} ({dialect.column_sql_type(column)}) -> "
+                    f"{ref.table}.{ref.column} ({dialect.column_sql_type(target)})"
+                )
+    return out
+
+
+def _existing(dialect: Dialect, state: ProjectState, column: ColumnSpec) -> ColumnSpec:
+    """``column`` without its foreign key when that does not exist at ``state``."""
+    if column.references is None or foreign_key_exists(dialect, state, column):
+        return column
+    return column.evolve(references=None)
+
+
+def _referencing(state: ProjectState, table: str, column: str) -> list[tuple[str, ColumnSpec]]:
+    """``(table, column)`` of every foreign key in ``state`` pointing at ``table.column``."""
+    return [
+        (t.name, c)
+        for t in state.tables.values()
+        for c in t.columns.values()
+        if c.references is not None
+        and c.references.table == table
+        and c.references.column == column
+    ]
 
 
 class Operation:
@@ -100,8 +162,9 @@ class CreateTable(Operation):
     def forwards_sql(
         self, dialect: Dialect, before: ProjectState, after: ProjectState
     ) -> list[str]:
+        columns = [_existing(dialect, after, c) for c in self.columns]
         return dialect.create_table_sql(
-            self.name, self.columns, unique_together=self.unique_together, indexes=self.indexes
+            self.name, columns, unique_together=self.unique_together, indexes=self.indexes
         )
 
     def backwards_sql(
@@ -142,8 +205,9 @@ class DropTable(Operation):
         self, dialect: Dialect, before: ProjectState, after: ProjectState
     ) -> list[str]:
         t = before.table(self.name)
+        columns = [_existing(dialect, before, c) for c in t.column_list()]
         return dialect.create_table_sql(
-            t.name, t.column_list(), unique_together=t.unique_together, indexes=t.index_list()
+            t.name, columns, unique_together=t.unique_together, indexes=t.index_list()
         )
 
     def describe(self) -> str:
@@ -214,7 +278,7 @@ class AddColumn(Operation):
     def forwards_sql(
         self, dialect: Dialect, before: ProjectState, after: ProjectState
     ) -> list[str]:
-        return dialect.add_column_sql(self.table, self.column)
+        return dialect.add_column_sql(self.table, _existing(dialect, after, self.column))
 
     def backwards_sql(
         self, dialect: Dialect, before: ProjectState, after: ProjectState
@@ -222,7 +286,7 @@ class AddColumn(Operation):
         t = before.table(self.table)
         return dialect.drop_column_sql(
             self.table,
-            self.column,
+            _existing(dialect, after, self.column),
             table_columns=t.column_list(),
             indexes=t.index_list(),
             unique_together=t.unique_together,
@@ -255,7 +319,7 @@ class RemoveColumn(Operation):
     def forwards_sql(
         self, dialect: Dialect, before: ProjectState, after: ProjectState
     ) -> list[str]:
-        spec = before.table(self.table).columns[self.name]
+        spec = _existing(dialect, before, before.table(self.table).columns[self.name])
         t = after.table(self.table)
         return dialect.drop_column_sql(
             self.table,
@@ -268,7 +332,8 @@ class RemoveColumn(Operation):
     def backwards_sql(
         self, dialect: Dialect, before: ProjectState, after: ProjectState
     ) -> list[str]:
-        return dialect.add_column_sql(self.table, before.table(self.table).columns[self.name])
+        spec = before.table(self.table).columns[self.name]
+        return dialect.add_column_sql(self.table, _existing(dialect, before, spec))
 
     rebuilds_table = True
 
@@ -280,7 +345,11 @@ class RemoveColumn(Operation):
 
 
 class AlterColumn(Operation):
-    """Change a column's definition to ``column`` (same name)."""
+    """Change a column's definition to ``column`` (same name).
+
+    On MySQL/MariaDB a type change also drops the foreign keys that use the column (its
+    own and those pointing at it) and re-creates them, with the same names and rules.
+    """
 
     rebuilds_table = True
 
@@ -295,28 +364,60 @@ class AlterColumn(Operation):
         t.columns[self.column.name] = self.column
 
     def _sql(
-        self, dialect: Dialect, old: ColumnSpec, new: ColumnSpec, target: TableState
+        self,
+        dialect: Dialect,
+        old: ColumnSpec,
+        new: ColumnSpec,
+        current: ProjectState,
+        target: ProjectState,
     ) -> list[str]:
-        return dialect.alter_column_sql(
-            self.table,
-            old,
-            new,
-            table_columns=target.column_list(),
-            indexes=target.index_list(),
-            unique_together=target.unique_together,
-        )
+        """SQL turning ``old`` (at state ``current``) into ``new`` (at state ``target``)."""
+        t = target.table(self.table)
+
+        def alter(old: ColumnSpec, new: ColumnSpec) -> list[str]:
+            return dialect.alter_column_sql(
+                self.table,
+                old,
+                new,
+                table_columns=t.column_list(),
+                indexes=t.index_list(),
+                unique_together=t.unique_together,
+            )
+
+        if not dialect.alter_type_drops_foreign_keys:
+            return alter(old, new)
+        retyped = dialect.column_sql_type(old) != dialect.column_sql_type(new)
+        dropped: list[tuple[str, ColumnSpec]] = []
+        added: list[tuple[str, ColumnSpec]] = []
+        if retyped or old.references != new.references:
+            dropped.append((self.table, old))
+            added.append((self.table, new))
+        if retyped:
+            dropped += _referencing(current, self.table, old.name)
+            added += _referencing(target, self.table, new.name)
+        stmts = [
+            stmt
+            for table, col in dropped
+            if foreign_key_exists(dialect, current, col)
+            for stmt in dialect.drop_foreign_key_sql(table, col.name)
+        ]
+        stmts += alter(old.evolve(references=None), new.evolve(references=None))
+        for table, col in added:
+            if col.references is not None and foreign_key_exists(dialect, target, col):
+                stmts += dialect.add_foreign_key_sql(table, col.name, col.references)
+        return stmts
 
     def forwards_sql(
         self, dialect: Dialect, before: ProjectState, after: ProjectState
     ) -> list[str]:
         old = before.table(self.table).columns[self.column.name]
-        return self._sql(dialect, old, self.column, after.table(self.table))
+        return self._sql(dialect, old, self.column, before, after)
 
     def backwards_sql(
         self, dialect: Dialect, before: ProjectState, after: ProjectState
     ) -> list[str]:
         old = before.table(self.table).columns[self.column.name]
-        return self._sql(dialect, self.column, old, before.table(self.table))
+        return self._sql(dialect, self.column, old, after, before)
 
     def describe(self) -> str:
         return f"alter column {self.table}.{self.column.name}"
