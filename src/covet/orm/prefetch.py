@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 __all__ = ("prefetch_objects",)
 
 _REL = "_rel_"
-_CHUNK = 500
+#: keys per ``IN`` query; more keys run several queries whose results are merged
+#: (long lists are one array parameter on PostgreSQL and SQLite, see the compiler)
+_CHUNK = 10_000
 
 
 async def _in_chunks(qs_factory: Any, keys: list[Any]) -> list[Any]:

@@ -15,13 +15,16 @@ import uuid
 from collections.abc import AsyncIterator, Generator, Sequence
 from typing import Any, Generic, TypeVar
 
+from covet.db.exceptions import NotSupportedError
 from covet.db.sql.compiler import Compiler
 from covet.db.sql.nodes import (
     Alias,
     Column,
     Derived,
+    Expr,
     Func,
     In,
+    JsonKey,
     Literal,
     Select,
     Table,
@@ -55,6 +58,7 @@ class QuerySet(Generic[M]):
         self._limit: int | None = None
         self._offset: int | None = None
         self._distinct = False
+        self._distinct_fields: tuple[str, ...] = ()  # DISTINCT ON (PostgreSQL)
         self._related: list[str] = []
         self._prefetch: list[str] = []
         self._values: list[str] | None = None
@@ -166,9 +170,16 @@ class QuerySet(Generic[M]):
             raise IndexError(f"QuerySet index {index} out of range")
         return rows[0]
 
-    def distinct(self) -> QuerySet[M]:
+    def distinct(self, *fields: str) -> QuerySet[M]:
+        """Drop duplicate rows; with field names, keep the first row per distinct value
+        of those fields (``DISTINCT ON``, PostgreSQL only: the ordering must start with
+        the same fields, ``order_by("author", "-created").distinct("author")``)."""
+        for name in fields:
+            if not isinstance(name, str) or not name:
+                raise FieldError(f"invalid distinct() field name {name!r}")
         qs = self._clone()
         qs._distinct = True
+        qs._distinct_fields = fields
         return qs
 
     def select_related(self, *names: str) -> QuerySet[M]:
@@ -293,12 +304,51 @@ class QuerySet(Generic[M]):
             sel.order_by(expr.desc() if desc else expr.asc())
             if sel.groups and not qb.touched_aggregate and all(expr is not g for g in sel.groups):
                 sel.groups.append(expr)
-        if self._distinct:
+        if self._distinct_fields:
+            sel.distinct_on(*self._distinct_on(qb, [o.expr for o in sel.order], order))
+        elif self._distinct:
             sel.distinct()
         sel.limit(self._limit).offset(self._offset)
         if self._for_update is not None:
             sel.for_update = self._for_update
         return sel, qb, layout
+
+    def _distinct_on(
+        self, qb: QueryBuilder, ordered: list[Expr], order: Sequence[Any]
+    ) -> list[Expr]:
+        """The DISTINCT ON expressions, checked against the backend and the ordering.
+
+        As PostgreSQL requires, the leading ORDER BY terms must be DISTINCT ON fields
+        until all of them appeared (the ordering may also be empty or stop early).
+        """
+        dialect = self.db.dialect
+        if not dialect.supports_distinct_on:
+            raise NotSupportedError(
+                f"distinct(*fields) (SELECT DISTINCT ON) is supported on PostgreSQL only, "
+                f"not on {dialect.name}: use distinct() without field names"
+            )
+        exprs: list[Expr] = []
+        for name in self._distinct_fields:
+            qb.touched_aggregate = False
+            exprs.append(qb.resolve_ref(name))
+            if qb.touched_aggregate:
+                raise FieldError(f"distinct({name!r}): an aggregate cannot be a DISTINCT ON field")
+        wanted = {_expr_ref(e) for e in exprs}
+        missing = set(wanted)
+        for expr in ordered:
+            if not missing:
+                break
+            ref = _expr_ref(expr)
+            if ref not in wanted:
+                names = ", ".join(repr(n) for n in self._distinct_fields)
+                source = "" if self._order is not None else " (Meta.ordering)"
+                raise FieldError(
+                    f"distinct({names}) needs the ordering to start with the same fields, "
+                    f"e.g. order_by({names}, ...); this query is ordered by "
+                    f"({', '.join(repr(t) for t in order)}){source}"
+                )
+            missing.discard(ref)
+        return exprs
 
     def _annotation_converter(self, qb: QueryBuilder, agg: Aggregate) -> Any:
         kind = qb.resolve_ref(agg.expr.name).kind if isinstance(agg.expr, F) else None  # type: ignore[attr-defined]
@@ -340,6 +390,7 @@ class QuerySet(Generic[M]):
             self._limit is not None,
             bool(self._offset),
             self._distinct,
+            self._distinct_fields,
             tuple(self._related),
             self._for_update,
             None if self._values is None else (tuple(self._values), self._values_mode),
@@ -376,9 +427,9 @@ class QuerySet(Generic[M]):
             sql, layout = cached
             params = shape[1]  # type: ignore[index]
         else:
-            sel, _qb, layout = self._build_select()
+            sel, qb, layout = self._build_select()
             sql, params = Compiler(db.dialect).compile(sel)
-            if shape is not None and len(cache) < _MAX_CACHED_SHAPES:
+            if shape is not None and qb.cacheable and len(cache) < _MAX_CACHED_SHAPES:
                 cache[shape[0]] = (sql, layout)
         rows = await db.fetch_rows(sql, params)
         if self._values is not None:
@@ -527,10 +578,11 @@ class QuerySet(Generic[M]):
         return In(Column(meta.pk.column, qb.base), wrapped)
 
     def _simple_where(self) -> tuple[QueryBuilder, Any]:
-        """A WHERE usable directly in UPDATE/DELETE (no joins), or via the pk subquery."""
+        """A WHERE usable directly in UPDATE/DELETE (no joins or subqueries), or via the
+        pk subquery (MySQL refuses a subquery that reads the table being changed)."""
         qb = self._builder()
         where = qb.build_where(self._filters)
-        if qb.select.joins or self._limit is not None or self._offset:
+        if qb.select.joins or qb.uses_subquery or self._limit is not None or self._offset:
             qb = self._builder()
             where = self._pk_subquery_where(qb)
         return qb, where
@@ -539,12 +591,16 @@ class QuerySet(Generic[M]):
         """``UPDATE`` the matching rows; values may be ``F()`` expressions. Returns the row count."""
         from covet.orm.persistence import update_queryset
 
+        if self._distinct_fields:
+            raise TypeError("cannot update() a QuerySet after distinct(*fields)")
         return await update_queryset(self, values)
 
     async def delete(self) -> int:
         """Delete the matching rows, applying ``on_delete`` rules; returns the row count."""
         from covet.orm.deletion import delete_queryset
 
+        if self._distinct_fields:
+            raise TypeError("cannot delete() a QuerySet after distinct(*fields)")
         return await delete_queryset(self)
 
     async def in_bulk(
@@ -620,6 +676,16 @@ def _q_shape(q: Q, meta: Any, dialect: Any, params: list[Any]) -> tuple[Any, ...
         params.append(dialect.to_db(value, field.kind))
         parts.append(key)
     return (q.negated, q.connector, tuple(parts))
+
+
+def _expr_ref(expr: Expr) -> Any:
+    """What identifies a resolved field for DISTINCT ON checks: its table and column
+    (and JSON key path); other expressions by identity."""
+    if isinstance(expr, Column):
+        return ("column", expr.table.ref if expr.table is not None else "", expr.name)
+    if isinstance(expr, JsonKey):
+        return ("json", _expr_ref(expr.expr), expr.path)
+    return ("expr", id(expr))
 
 
 def _flip(term: Any) -> Any:

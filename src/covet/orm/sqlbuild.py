@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 from covet.db.sql.nodes import (
     And,
     Column,
+    Exists,
     Expr,
+    JsonKey,
+    Literal,
     Not,
     Or,
     Select,
@@ -21,7 +24,7 @@ from covet.db.sql.nodes import (
 )
 from covet.orm.exceptions import FieldError
 from covet.orm.expressions import Aggregate, Expression, F, OrderBy, Q
-from covet.orm.lookups import LOOKUPS, build_lookup
+from covet.orm.lookups import JSON_LOOKUPS, LOOKUPS, build_lookup
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
@@ -55,17 +58,32 @@ class QueryBuilder:
     """Builds one statement for one model; resolves names, owns the joins."""
 
     def __init__(
-        self, model: type[Model], annotations: dict[str, Expression] | None = None
+        self,
+        model: type[Model],
+        annotations: dict[str, Expression] | None = None,
+        *,
+        depth: int = 0,
     ) -> None:
         self.model = model
         self.meta = model._meta
-        self.base = Table(self.meta.table)
+        # a subquery builder (depth > 0) aliases its base table so it can correlate
+        # with the enclosing query's row
+        self.depth = depth
+        self.base = Table(self.meta.table, f"__sub{depth}" if depth else None)
         self.select = Select((), self.base)
         self._joins: dict[tuple[str, ...], _Join] = {}
         self.annotations = annotations or {}
         self._annotation_exprs: dict[str, Expr] = {}
         self.has_aggregate = False
         self.touched_aggregate = False
+        #: a path crossed a reverse FK or many-to-many relation (aggregates aside)
+        self.multi_valued = False
+        #: the WHERE holds a subquery (UPDATE/DELETE on MySQL then go through a derived table)
+        self.uses_subquery = False
+        #: False once a name bound parameters of its own (a JSON key path): the SQL then
+        #: cannot be cached by shape (QuerySet._shape knows only the filter values)
+        self.cacheable = True
+        self._json_keys: dict[tuple[str, str, tuple[str | int, ...]], JsonKey] = {}
 
     # -- joins ------------------------------------------------------------------------
     def _alias(self, path: tuple[str, ...]) -> str:
@@ -94,6 +112,7 @@ class QueryBuilder:
             assert target is not None
             tmeta = target._meta
             if field.is_m2m:
+                self.multi_valued = True
                 through = field.through
                 src_fk, dst_fk = _through_fks(field)
                 mid = self._join(
@@ -125,6 +144,8 @@ class QueryBuilder:
             raise self._unknown(model, name)
         src = rel.model  # the model declaring the field
         fld = rel.field
+        if rel.multiple:
+            self.multi_valued = True
         if fld.is_m2m:
             through = fld.through
             src_fk, dst_fk = _through_fks(fld)
@@ -174,6 +195,9 @@ class QueryBuilder:
                 field.relation is None or part == field.attname != field.name
             ):
                 if not last:
+                    if field.kind == "json":
+                        col = Column(field.column, table, field.kind)
+                        return self.json_key(col, field, parts[i + 1 :]), field, model
                     raise FieldError(
                         f"unsupported lookup {parts[i + 1]!r} on {model.__name__}.{field.name} "
                         f"(lookups: {', '.join(sorted(LOOKUPS))})"
@@ -194,6 +218,24 @@ class QueryBuilder:
                 return Column(pk.column, table, pk.kind), pk, model
         raise FieldError("empty field path")
 
+    def json_key(self, col: Column, field: Field, steps: list[str]) -> JsonKey:
+        """The value at ``data__a__0``'s key path: digit steps are array indices.
+
+        One node per path and builder, so a path selected, grouped, ordered and used in
+        DISTINCT ON compiles to one expression.
+        """
+        path: list[str | int] = []
+        for step in steps:
+            if not step:
+                raise FieldError(f"empty key in the JSON path {'__'.join([field.name, *steps])!r}")
+            path.append(int(step) if step.isascii() and step.isdigit() else step)
+        ref = (col.table.ref if col.table is not None else "", col.name, tuple(path))
+        key = self._json_keys.get(ref)
+        if key is None:
+            key = self._json_keys[ref] = JsonKey(col, path)
+        self.cacheable = False
+        return key
+
     def resolve_ref(self, name: str) -> Expr:
         """Resolve an ``F()`` name: an annotation or a (possibly related) field."""
         if name in self.annotations:
@@ -208,7 +250,10 @@ class QueryBuilder:
             self.touched_aggregate = True
         expr = self._annotation_exprs.get(name)
         if expr is None:
+            multi_valued = self.multi_valued
             expr = self._annotation_exprs[name] = ann.resolve(self)
+            if isinstance(ann, Aggregate):  # an aggregate's joins are grouped, not per row
+                self.multi_valued = multi_valued
         return expr
 
     # -- filters ------------------------------------------------------------------------
@@ -217,7 +262,7 @@ class QueryBuilder:
             raise FieldError(f"invalid filter keyword {key!r}")
         parts = key.split("__")
         lookup = "exact"
-        if len(parts) > 1 and parts[-1] in LOOKUPS:
+        if len(parts) > 1 and (parts[-1] in LOOKUPS or parts[-1] in JSON_LOOKUPS):
             lookup = parts.pop()
         if parts[0] in self.annotations and len(parts) == 1:
             col: Expr = self.annotation_expr(parts[0])
@@ -229,6 +274,10 @@ class QueryBuilder:
         return build_lookup(col, field, lookup, value, self)
 
     def build_q(self, q: Q, aggregate: bool = False) -> Expr:
+        if q.negated and not aggregate and q.children and not self._own_columns_only(q):
+            excluded = self._negated_across_relations(q)
+            if excluded is not None:
+                return excluded
         parts: list[Expr] = []
         for child in q.children:
             if isinstance(child, Q):
@@ -243,6 +292,64 @@ class QueryBuilder:
         else:
             expr = And(*parts) if q.connector == Q.AND else Or(*parts)
         return Not(expr) if q.negated else expr
+
+    def _own_columns_only(self, q: Q) -> bool:
+        """True when every leaf of ``q`` compares one of the model's own columns to a value."""
+        meta = self.meta
+        for child in q.children:
+            if isinstance(child, Q):
+                if not self._own_columns_only(child):
+                    return False
+                continue
+            key, value = child
+            parts = key.split("__") if isinstance(key, str) else [key]
+            if len(parts) == 2 and parts[1] in LOOKUPS:
+                parts.pop()
+            name = parts[0]
+            field = (
+                meta.pk if name == "pk" else (meta.by_name.get(name) or meta.by_attname.get(name))
+            )
+            if len(parts) != 1 or field is None or field.is_m2m or isinstance(value, Expression):
+                return False
+        return True
+
+    def _negated_across_relations(self, q: Q) -> Expr | None:
+        """``NOT EXISTS (...)`` for a negated ``q`` that crosses a multi-valued relation.
+
+        The condition is built in a subquery over the same model, correlated on the
+        primary key: an object is excluded when any combination of its related rows
+        matches (exactly the objects ``filter()`` would return), and objects with no
+        related rows are kept. Returns None when ``q`` crosses only single-valued
+        relations (a plain ``NOT`` over the joins is then correct).
+        """
+        sub = QueryBuilder(self.model, self.annotations, depth=self.depth + 1)
+        inner = _positive(q)
+        cond = sub.build_q(inner)
+        if not sub.multi_valued:
+            return None
+        if sub.touched_aggregate:
+            # Aggregates belong to the outer query's HAVING: negate each part on its own
+            # (De Morgan), so the multi-valued parts still get their own subquery.
+            return self._negate_parts(inner)
+        pk = self.meta.pk.column
+        sub.select.columns = [Literal(1)]
+        sub.select.where(Column(pk, sub.base) == Column(pk, self.base), cond)
+        self.uses_subquery = True
+        self.cacheable = self.cacheable and sub.cacheable
+        return Not(Exists(sub.select))
+
+    def _negate_parts(self, q: Q) -> Expr | None:
+        """``NOT q`` as the combination of its negated children (None for a single leaf)."""
+        children = q.children
+        if len(children) == 1:
+            child = children[0]
+            if not isinstance(child, Q):
+                return None
+            if child.negated:
+                return self.build_q(_positive(child))
+            return self._negate_parts(child)
+        parts = [self.build_q(~c if isinstance(c, Q) else ~Q(**{c[0]: c[1]})) for c in children]
+        return Or(*parts) if q.connector == Q.AND else And(*parts)
 
     def build_where(self, filters: list[Q]) -> Expr | None:
         """The WHERE condition; filters on aggregate annotations go to HAVING."""
@@ -301,6 +408,13 @@ class QueryBuilder:
                     (parent.children if parent is not None else roots).append(layout)
                 parent = layout
         return roots
+
+
+def _positive(q: Q) -> Q:
+    """``q`` without its negation."""
+    out = Q(_connector=q.connector)
+    out.children = list(q.children)
+    return out
 
 
 def _through_fks(field: Field) -> tuple[Field, Field]:

@@ -7,7 +7,7 @@ import decimal
 import enum
 import uuid
 
-from covet.orm import Field, ForeignKey, ManyToMany, Model, OneToOne
+from covet.orm import JSON, Field, ForeignKey, ManyToMany, Model, OneToOne
 
 
 def utcnow() -> dt.datetime:
@@ -138,6 +138,16 @@ class Category(Model):
         table = "orm_category"
 
 
+class Doc(Model):
+    """JSON key lookups: a nullable JSON document."""
+
+    name: str = Field(max_length=40)
+    data: JSON = None
+
+    class Meta:
+        table = "orm_doc"
+
+
 ALL_MODELS = [
     Author,
     Profile,
@@ -152,4 +162,5 @@ ALL_MODELS = [
     Token,
     TokenUse,
     Category,
+    Doc,
 ]

@@ -8,6 +8,8 @@ into SQL text.
 
 from __future__ import annotations
 
+import decimal
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,6 +31,11 @@ __all__ = (
     "Insert",
     "IsNull",
     "Join",
+    "JsonCompare",
+    "JsonHasKeys",
+    "JsonKey",
+    "JsonText",
+    "JsonTypeIs",
     "Like",
     "Literal",
     "Not",
@@ -369,6 +376,114 @@ class Exists(Expr):
         self.query = query
 
 
+#: JSON value types, as ``JsonTypeIs`` names them
+JSON_TYPES = frozenset({"string", "number", "boolean", "null", "object", "array"})
+_JSON_COMPARISONS = frozenset({"=", "<", "<=", ">", ">="})
+
+
+class JsonKey(Expr):
+    """The JSON value at ``path`` inside a JSON document (a column), SQL NULL when absent.
+
+    ``path`` holds object keys (``str``, any text: keys travel as bound parameters or
+    inside a bound JSON-path string) and array indices (non-negative ``int``). Selected,
+    it reads back as JSON text (``kind="json"``); ordered, by JSON type and value.
+    """
+
+    __slots__ = ("expr", "kind", "path")
+
+    def __init__(self, expr: Expr, path: Sequence[str | int] = ()) -> None:
+        for step in path:
+            if isinstance(step, bool) or not isinstance(step, (str, int)):
+                raise TypeError(f"a JSON path step is a str key or an int index, not {step!r}")
+            if isinstance(step, int) and step < 0:
+                raise ValueError(f"JSON array indices must be non-negative, not {step}")
+        self.expr = expr
+        self.path: tuple[str | int, ...] = tuple(path)
+        self.kind = "json"
+
+    def child(self, step: str | int) -> JsonKey:
+        return JsonKey(self.expr, (*self.path, step))
+
+    def __repr__(self) -> str:
+        return f"JsonKey({self.expr!r}, {self.path!r})"
+
+
+class JsonText(Expr):
+    """The text of the JSON string at ``key`` (``->>``); other values as their JSON text."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: JsonKey) -> None:
+        self.key = key
+
+
+class JsonTypeIs(Expr):
+    """True when the value at ``key`` has JSON type ``json_type`` (see ``JSON_TYPES``)."""
+
+    __slots__ = ("json_type", "key")
+
+    def __init__(self, key: JsonKey, json_type: str) -> None:
+        if json_type not in JSON_TYPES:
+            raise ValueError(f"unknown JSON type {json_type!r}")
+        self.key = key
+        self.json_type = json_type
+
+
+class JsonCompare(Expr):
+    """``key <op> value`` between JSON values of one type; other types never match.
+
+    ``value`` is a JSON scalar: ``str``, ``int``, ``float``, ``Decimal``, ``bool`` or
+    ``None`` (JSON null); ``bool`` and ``None`` only with ``=``. Numbers compare as
+    numbers, strings as strings, so ``{"n": 10}`` is greater than 9 and ``{"n": "10"}``
+    is neither greater nor equal to 9.
+    """
+
+    __slots__ = ("key", "op", "value")
+
+    def __init__(self, key: JsonKey, op: str, value: Any) -> None:
+        if op not in _JSON_COMPARISONS:
+            raise ValueError(f"unsupported JSON comparison {op!r}")
+        if value is None or isinstance(value, bool):
+            if op != "=":
+                raise ValueError(f"JSON {value!r} can only be compared with '='")
+        elif isinstance(value, (int, float, decimal.Decimal)):
+            if not isinstance(value, int) and not math.isfinite(value):
+                raise ValueError(f"JSON numbers are finite, not {value!r}")
+        elif not isinstance(value, str):
+            raise TypeError(
+                f"a JSON key compares with a str, number, bool or None, not {type(value).__name__}"
+            )
+        self.key = key
+        self.op = op
+        self.value = value
+
+    @property
+    def json_type(self) -> str:
+        """The JSON type of ``value``."""
+        value = self.value
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return "boolean"
+        return "string" if isinstance(value, str) else "number"
+
+
+class JsonHasKeys(Expr):
+    """True when the JSON object at ``key`` has all of ``keys`` (any of them with ``any_``).
+
+    A key holding JSON null counts as present; arrays and scalars have no keys.
+    """
+
+    __slots__ = ("any_", "key", "keys")
+
+    def __init__(self, key: JsonKey, keys: Sequence[str], *, any_: bool = False) -> None:
+        if isinstance(keys, str) or not keys or not all(isinstance(k, str) for k in keys):
+            raise TypeError("JsonHasKeys takes a non-empty sequence of str keys")
+        self.key = key
+        self.keys = tuple(keys)
+        self.any_ = any_
+
+
 class OrderBy:
     __slots__ = ("descending", "expr")
 
@@ -393,6 +508,7 @@ class Select(Expr):
 
     __slots__ = (
         "columns",
+        "distinct_on_",
         "for_update",
         "from_",
         "groups",
@@ -416,6 +532,8 @@ class Select(Expr):
         self.limit_: int | None = None
         self.offset_: int | None = None
         self.is_distinct = False
+        #: ``DISTINCT ON (...)`` expressions (PostgreSQL; ``supports_distinct_on``)
+        self.distinct_on_: list[Expr] = []
         self.for_update: tuple[bool, bool, bool] | None = None  # (enabled, nowait, skip_locked)
 
     def select_from(self, table: Table | Derived) -> Select:
@@ -462,6 +580,14 @@ class Select(Expr):
 
     def distinct(self, flag: bool = True) -> Select:
         self.is_distinct = flag
+        return self
+
+    def distinct_on(self, *exprs: Expr) -> Select:
+        """``SELECT DISTINCT ON (exprs)``: the first row of each group, in ORDER BY order.
+
+        PostgreSQL only; the ORDER BY must start with these expressions.
+        """
+        self.distinct_on_ = list(exprs)
         return self
 
 
