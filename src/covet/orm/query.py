@@ -261,17 +261,6 @@ class QuerySet(Generic[M]):
                 )
                 sel.columns.append(expr)
             layout = kinds
-            if qb.has_aggregate or any(
-                isinstance(self._annotations.get(n), Aggregate) for n in self._values
-            ):
-                group = [
-                    c
-                    for n, c in zip(self._values, list(sel.columns), strict=False)
-                    if not isinstance(self._annotations.get(n), Aggregate)
-                ]
-                if self._group_by_pk:
-                    group.insert(0, Column(self.model._meta.pk.column, qb.base))
-                sel.groups = group
         else:
             qb.add_model_columns(qb.base, self.model)
             layout = qb.add_select_related(self._related) if self._related else []
@@ -291,6 +280,17 @@ class QuerySet(Generic[M]):
         where = qb.build_where(self._filters)
         if where is not None:
             sel.where(where)
+        if self._values is not None and qb.has_aggregate:
+            # grouped by the plain values (and the pk after annotate()); decided after
+            # the WHERE, whose filters on aggregate annotations become HAVING
+            group = [
+                c
+                for n, c in zip(self._values, list(sel.columns), strict=True)
+                if not isinstance(self._annotations.get(n), Aggregate)
+            ]
+            if self._group_by_pk:
+                group.insert(0, Column(self.model._meta.pk.column, qb.base))
+            sel.groups = group
         order: Sequence[Any]
         if self._order is not None:
             order = self._order

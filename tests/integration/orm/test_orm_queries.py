@@ -126,6 +126,13 @@ async def test_aggregates_and_annotations(db: Database) -> None:
     ]
     annotated = await Author.objects.annotate(n=Count("articles")).filter(n__gte=1).order_by("-n")
     assert [(x.name, x.n) for x in annotated] == [("Alice", 2), ("Bob", 1)]
+    # values that leave the filtered aggregate out are still grouped (per author)
+    prolific = Author.objects.annotate(n=Count("articles")).filter(n__gte=2)
+    assert await prolific.values_list("name", flat=True) == ["Alice"]
+    assert await prolific.values_list("pk", flat=True) == [a.pk]
+    assert await Author.objects.annotate(n=Count("articles")).exclude(n=0).order_by(
+        "name"
+    ).values_list("name", flat=True) == ["Alice", "Bob"]
     per_author = (
         await Article.objects.values("author__name")
         .annotate(total=Sum("views"))
