@@ -18,6 +18,7 @@ from covet.db.sql.nodes import (
     JsonKey,
     Literal,
     Not,
+    NotTrue,
     Or,
     Select,
     Table,
@@ -291,7 +292,9 @@ class QueryBuilder:
             expr = parts[0]
         else:
             expr = And(*parts) if q.connector == Q.AND else Or(*parts)
-        return Not(expr) if q.negated else expr
+        # the complement of filter(q): rows where q is false *or NULL* (a NULL column,
+        # a missing related row) are kept, as they are by exclude() in Django
+        return NotTrue(expr) if q.negated else expr
 
     def _own_columns_only(self, q: Q) -> bool:
         """True when every leaf of ``q`` compares one of the model's own columns to a value."""

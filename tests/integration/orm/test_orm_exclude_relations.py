@@ -198,3 +198,21 @@ async def test_update_and_delete_with_multi_valued_exclude(db: Database) -> None
     assert await renamed.update(name="leaf") == 2
     assert await Category.objects.exclude(children__isnull=True).exclude(pk=root.pk).delete() == 1
     assert sorted(await Category.objects.values_list("name", flat=True)) == ["leaf", "root"]
+
+
+async def test_negations_keep_rows_whose_compared_value_is_null(db: Database) -> None:
+    """``exclude(X)`` is the complement of ``filter(X)`` also when X is NULL for a row:
+    a NULL column, or a nullable foreign key with no related row."""
+    w = await _world()
+    everyone = _ids(w.ann, w.bob, w.cat, w.dan)
+    assert await _pks(Author.objects.filter(name="Ann")) == _ids(w.ann)
+    assert await _pks(Author.objects.exclude(name="Ann")) == everyone - _ids(w.ann)  # dan: NULL
+    assert await _pks(Author.objects.filter(~Q(name__startswith="A"))) == _ids(w.bob, w.cat, w.dan)
+    # Article.editor is NULL except on ay (dan): the others have no editor row to compare
+    articles = _ids(w.ax, w.ay, w.by, w.dx)
+    assert await _pks(Article.objects.exclude(editor__email="dan@x.io")) == articles - _ids(w.ay)
+    assert await _pks(Article.objects.exclude(editor__score__gt=1)) == articles - _ids(w.ay)
+    for cond in (Q(name="Ann"), Q(name__in=["Ann", "Bob"]), Q(score__gt=2) | Q(name="Bob")):
+        kept = await _pks(Author.objects.filter(cond))
+        assert await _pks(Author.objects.exclude(cond)) == everyone - kept
+        assert await Author.objects.exclude(cond).count() == len(everyone - kept)

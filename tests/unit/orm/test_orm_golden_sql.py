@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from orm_sql_support import DIALECTS, FakeDB, compiled, not_true, q
 from orm_unit_models import Account, Entry
 
 from covet.db.dialects import get_dialect
 from covet.db.sql import Compiler, func, insert, select, table, update
 from covet.db.sql import delete as sql_delete
 from covet.orm import Count, F, FieldError, Q
-from covet.orm.query import QuerySet
-
-DIALECTS = ["sqlite", "postgresql", "mysql"]
-
-
-def compiled(qs: QuerySet[Any], dialect: str) -> tuple[str, list[Any]]:
-    return qs.using(_FakeDB(dialect)).sql()
-
-
-class _FakeDB:
-    def __init__(self, name: str) -> None:
-        self.dialect = get_dialect(name)
-
-
-def q(sql: str, dialect: str) -> str:
-    """Write goldens with "ident" and ? placeholders; adapt to the dialect."""
-    if dialect == "mysql":
-        sql = sql.replace('"', "`")
-    out, n = [], 0
-    for ch in sql:
-        if ch == "?":
-            n += 1
-            out.append({"sqlite": "?", "postgresql": f"${n}", "mysql": "%s"}[dialect])
-        else:
-            out.append(ch)
-    return "".join(out)
-
 
 COLS = '"u_entry"."id", "u_entry"."account_id", "u_entry"."reviewer_id", "u_entry"."title", "u_entry"."views"'
 
@@ -66,8 +38,9 @@ def test_q_or_not_in_isnull(dialect: str) -> None:
     qs = Entry.objects.filter(Q(title="x") | ~Q(views__in=[1, 2]), reviewer__isnull=True).order_by()
     sql, params = compiled(qs, dialect)
     expected = (
-        f'SELECT {COLS} FROM "u_entry" WHERE (("u_entry"."title" = ?) OR NOT ("u_entry"."views" IN (?, ?))) '
-        'AND "u_entry"."reviewer_id" IS NULL'
+        f'SELECT {COLS} FROM "u_entry" WHERE (("u_entry"."title" = ?) OR '
+        + not_true('"u_entry"."views" IN (?, ?)', dialect)
+        + ') AND "u_entry"."reviewer_id" IS NULL'
     )
     assert sql == q(expected, dialect)
     assert params == ["x", 1, 2]
@@ -223,7 +196,7 @@ def test_upsert_and_returning(dialect: str) -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_cached_shapes_match_compiled_sql(dialect: str) -> None:
-    fake = _FakeDB(dialect)
+    fake = FakeDB(dialect)
     acc = Account(email="a@x.io", id=4)
     cases = [
         Entry.objects.filter(account=acc, views__gte=3).order_by("-views")[5:15],

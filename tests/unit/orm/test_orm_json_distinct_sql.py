@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from orm_sql_support import DIALECTS, compiled
 from orm_unit_models import Account, Entry
 
 from covet.db import NotSupportedError
@@ -14,17 +15,7 @@ from covet.db.sql import Compiler, JsonCompare, JsonHasKeys, JsonKey, JsonTypeIs
 from covet.orm import Count, F, FieldError
 from covet.orm.query import QuerySet
 
-DIALECTS = ["sqlite", "postgresql", "mysql"]
 EVIL_KEYS = ["'; DROP TABLE u_account; --", 'a"b', "x.y", "$", "*", "z[0]", "`", "a'b", "\\"]
-
-
-class _FakeDB:
-    def __init__(self, name: str) -> None:
-        self.dialect = get_dialect(name)
-
-
-def compiled(qs: QuerySet[Any], dialect: str) -> tuple[str, list[Any]]:
-    return qs.using(_FakeDB(dialect)).sql()
 
 
 def where(qs: QuerySet[Any], dialect: str) -> tuple[str, list[Any]]:

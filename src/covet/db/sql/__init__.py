@@ -81,6 +81,7 @@ __all__ = (
     "Like",
     "Literal",
     "Not",
+    "NotTrue",
     "Or",
     "OrderBy",
     "Param",

@@ -40,6 +40,7 @@ from covet.db.sql.nodes import (
     Like,
     Literal,
     Not,
+    NotTrue,
     Or,
     OrderBy,
     Param,
@@ -220,6 +221,12 @@ class Compiler:
 
     def visit_Not(self, node: Not) -> str:
         return f"NOT ({self.visit(node.expr)})"
+
+    def visit_NotTrue(self, node: NotTrue) -> str:
+        return f"({self.visit(node.expr)}) IS NOT TRUE"
+
+    def visit_NotTrue_sqlite(self, node: NotTrue) -> str:
+        return f"NOT COALESCE(({self.visit(node.expr)}), 0)"  # IS NOT TRUE needs 3.23
 
     def visit_IsNull(self, node: IsNull) -> str:
         return f"{self._wrap(node.expr)} IS {'NOT ' if node.negated else ''}NULL"

@@ -39,6 +39,7 @@ __all__ = (
     "Like",
     "Literal",
     "Not",
+    "NotTrue",
     "Or",
     "OrderBy",
     "Param",
@@ -275,6 +276,16 @@ class Or(Expr):
 
 
 class Not(Expr):
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Expr) -> None:
+        self.expr = expr
+
+
+class NotTrue(Expr):
+    """``(expr) IS NOT TRUE``: holds when ``expr`` is false *or NULL*, so it selects
+    exactly the rows that a filter on ``expr`` leaves out (``exclude()``, ``~Q``)."""
+
     __slots__ = ("expr",)
 
     def __init__(self, expr: Expr) -> None:
