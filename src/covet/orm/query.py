@@ -635,10 +635,38 @@ class QuerySet(Generic[M]):
 
         return await update_or_create(self, defaults, lookup)
 
-    async def bulk_create(self, objs: list[M], *, batch_size: int | None = None) -> list[M]:
+    async def bulk_create(
+        self,
+        objs: list[M],
+        *,
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        unique_fields: Sequence[str] | None = None,
+        update_fields: Sequence[str] | None = None,
+    ) -> list[M]:
+        """INSERT ``objs`` (validated first) in batches under the backend's parameter
+        limit; auto pks are filled where RETURNING exists. Returns ``objs``.
+
+        ``ignore_conflicts=True`` skips rows that violate a unique constraint (other
+        errors still raise); objects without a pk keep ``pk=None`` and stay unsaved.
+        ``update_conflicts=True`` makes the row that conflicts on ``unique_fields``
+        (required on PostgreSQL and SQLite; MySQL uses any unique key) take the new
+        values of ``update_fields``; with RETURNING every object gets its row's pk.
+        See "Conflicts in bulk_create" in docs/orm.md for the saved state per backend.
+        """
         from covet.orm.persistence import bulk_insert
 
-        await bulk_insert(self.model, list(objs), self.db, batch_size)
+        await bulk_insert(
+            self.model,
+            list(objs),
+            self.db,
+            batch_size,
+            ignore_conflicts=ignore_conflicts,
+            update_conflicts=update_conflicts,
+            unique_fields=unique_fields,
+            update_fields=update_fields,
+        )
         return objs
 
     async def bulk_update(

@@ -154,7 +154,8 @@ def insert(
 
     ``update_columns`` makes it an upsert: on a conflict on ``on_conflict`` (the unique
     columns; PostgreSQL and SQLite need them, MySQL uses any unique key) those columns
-    take the new values; ``update_columns=[]`` ignores the conflicting row.
+    take the new values; ``update_columns=[]`` ignores the conflicting row (with no
+    ``on_conflict`` columns: any unique violation, ``ON CONFLICT DO NOTHING``).
     ``returning`` adds ``RETURNING`` where the backend supports it.
     """
     rows = [values] if isinstance(values, dict) else list(values)

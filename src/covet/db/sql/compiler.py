@@ -612,10 +612,10 @@ class Compiler:
                 f"{self.q(c)} = VALUES({self.q(c)})" for c in cols
             )
         target = ", ".join(self.q(c) for c in node.conflict_target)
+        if not cols:  # without a target: skip a row that violates any unique constraint
+            return f" ON CONFLICT ({target}) DO NOTHING" if target else " ON CONFLICT DO NOTHING"
         if not target:
-            raise ValueError("ON CONFLICT needs conflict_target columns")
-        if not cols:
-            return f" ON CONFLICT ({target}) DO NOTHING"
+            raise ValueError("ON CONFLICT DO UPDATE needs conflict_target columns")
         sets = ", ".join(f"{self.q(c)} = EXCLUDED.{self.q(c)}" for c in cols)
         return f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
 
