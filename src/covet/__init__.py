@@ -47,22 +47,31 @@ _EXPORTS = {
 __all__ = tuple(sorted(_EXPORTS))
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
-    from covet import status
-    from covet.app import Covet
-    from covet.background import BackgroundTask, BackgroundTasks
-    from covet.exceptions import (
-        CovetError,
-        HTTPException,
-        ImproperlyConfigured,
-        ValidationError,
-        WebSocketException,
-    )
-    from covet.handlers import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
-    from covet.http.datastructures import UploadFile
-    from covet.http.request import Request
-    from covet.http.response import Response
-    from covet.routing import Router
-    from covet.websockets import WebSocket, WebSocketDisconnect
+    # "X as X": an explicit re-export, which mypy --strict (no implicit re-export) needs
+    from covet import status as status
+    from covet.app import Covet as Covet
+    from covet.background import BackgroundTask as BackgroundTask
+    from covet.background import BackgroundTasks as BackgroundTasks
+    from covet.exceptions import CovetError as CovetError
+    from covet.exceptions import HTTPException as HTTPException
+    from covet.exceptions import ImproperlyConfigured as ImproperlyConfigured
+    from covet.exceptions import ValidationError as ValidationError
+    from covet.exceptions import WebSocketException as WebSocketException
+    from covet.handlers import Body as Body
+    from covet.handlers import Cookie as Cookie
+    from covet.handlers import Depends as Depends
+    from covet.handlers import File as File
+    from covet.handlers import Form as Form
+    from covet.handlers import Header as Header
+    from covet.handlers import Path as Path
+    from covet.handlers import Query as Query
+    from covet.handlers import Security as Security
+    from covet.http.datastructures import UploadFile as UploadFile
+    from covet.http.request import Request as Request
+    from covet.http.response import Response as Response
+    from covet.routing import Router as Router
+    from covet.websockets import WebSocket as WebSocket
+    from covet.websockets import WebSocketDisconnect as WebSocketDisconnect
 
 
 def __getattr__(name: str) -> Any:

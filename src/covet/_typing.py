@@ -1,4 +1,5 @@
-"""Type-hint utilities shared by ``covet.handlers`` and ``covet.openapi`` (stdlib only).
+"""Type-hint utilities shared by ``covet.handlers``, ``covet.openapi`` and ``covet.orm``
+(stdlib only).
 
 Both packages read the fields of the same classes (dataclasses, TypedDicts, plain annotated
 classes, parametrised generics) and must agree exactly on what those fields are, so the
@@ -14,9 +15,27 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ("is_typeddict", "split_qualifiers", "substitute", "substituted_hints", "typevar_bindings")
+__all__ = (
+    "is_typeddict",
+    "returns_any",
+    "split_qualifiers",
+    "substitute",
+    "substituted_hints",
+    "typevar_bindings",
+)
 
 HintResolver = Callable[[Any], dict[str, Any]]
+P = typing.ParamSpec("P")
+
+
+def returns_any(cls: Callable[P, object]) -> Callable[P, Any]:
+    """``cls`` itself, typed as a callable with its parameters that returns ``Any``.
+
+    For markers used as defaults: ``user: User = Depends(current_user)`` and
+    ``email: str = Field(max_length=255)`` type-check (as in FastAPI and pydantic),
+    while calls keep their keyword checking.
+    """
+    return cls
 
 
 def is_typeddict(tp: Any) -> bool:

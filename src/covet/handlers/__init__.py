@@ -7,30 +7,27 @@ at start-up; ``inspect_route`` describes it for OpenAPI. Users import the marker
 
 from __future__ import annotations
 
+from covet._typing import returns_any
+
+from . import params as _params
 from .compiler import compile_route, compile_websocket_route
 from .container import Container
 from .errors import ResponseValidationError
-from .params import (
-    Body,
-    Cookie,
-    Depends,
-    File,
-    Form,
-    Ge,
-    Gt,
-    Header,
-    Le,
-    Lt,
-    MaxLen,
-    MinLen,
-    MultipleOf,
-    Path,
-    Pattern,
-    Query,
-    Security,
-)
+from .params import Ge, Gt, Le, Lt, MaxLen, MinLen, MultipleOf, Pattern
 from .spec import BodyInfo, EndpointSpec, ParamInfo, SecurityInfo, inspect_route
 from .validation import compile_validator
+
+# The markers are classes; to type checkers they are callables returning Any, so that
+# ``user: User = Depends(current_user)`` and ``limit: int = Query(10)`` type-check.
+Body = returns_any(_params.Body)
+Cookie = returns_any(_params.Cookie)
+Depends = returns_any(_params.Depends)
+File = returns_any(_params.File)
+Form = returns_any(_params.Form)
+Header = returns_any(_params.Header)
+Path = returns_any(_params.Path)
+Query = returns_any(_params.Query)
+Security = returns_any(_params.Security)
 
 __all__ = (
     "Body",

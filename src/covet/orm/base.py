@@ -6,10 +6,10 @@ import builtins
 import copy
 import sys
 import typing
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from covet.db import exceptions as db_exc
-from covet.orm.fields import MISSING, Field, RelationSpec
+from covet.orm.fields import MISSING, ModelField, RelationSpec
 from covet.orm.options import Options, ReverseRelation, _snake
 from covet.orm.relations import (
     PREFETCH,
@@ -23,7 +23,7 @@ __all__ = ("Model", "ModelMeta", "get_model", "registry")
 
 #: every concrete model, by class name (several when names repeat across modules)
 registry: dict[str, list[type[Model]]] = {}
-_waiting: list[Field] = []
+_waiting: list[ModelField] = []
 
 
 class _Forward:
@@ -99,19 +99,19 @@ class ModelMeta(type):
             return super().__new__(mcs, name, bases, ns, **kwargs)
         meta_cls = ns.pop("Meta", None)
         annotations = dict(ns.get("__annotations__", {}))
-        inherited: list[tuple[str, Any, Field]] = []
+        inherited: list[tuple[str, Any, ModelField]] = []
         for parent in parents:
             for fname, ann, tmpl in getattr(parent, "_field_templates", ()):
                 if fname not in annotations:
                     inherited.append((fname, ann, copy.copy(tmpl)))
-        declared: list[tuple[str, Any, Field]] = []
+        declared: list[tuple[str, Any, ModelField]] = []
         for fname, ann in annotations.items():
             value = ns.get(fname, MISSING)
             if isinstance(ann, str) and ann.startswith(("ClassVar", "typing.ClassVar")):
                 continue
             if typing.get_origin(ann) is ClassVar:
                 continue
-            field = value if isinstance(value, Field) else Field(default=value)
+            field = value if isinstance(value, ModelField) else ModelField(default=value)
             ns.pop(fname, None)
             declared.append((fname, ann, field))
         ns["_field_templates"] = tuple((n, a, copy.copy(f)) for n, a, f in (*inherited, *declared))
@@ -127,7 +127,7 @@ class ModelMeta(type):
             resolved = _evaluate(ann, cls_ns, module)
             field.bind(cls, fname, resolved)  # type: ignore[arg-type]
         if not any(f.primary_key for _, _, f in (*inherited, *declared)):
-            pk = Field(primary_key=True)
+            pk = ModelField(primary_key=True)
             pk.bind(cls, "id", int)  # type: ignore[arg-type]
             meta.add_field(pk)
         for _, _, field in (*inherited, *declared):
@@ -158,7 +158,7 @@ class ModelMeta(type):
         return cls
 
 
-def _target_of(field: Field) -> type[Model] | None:
+def _target_of(field: ModelField) -> type[Model] | None:
     target = field.relation.target  # type: ignore[union-attr]
     if isinstance(target, _Forward):
         target = target.name
@@ -195,7 +195,7 @@ def _resolve_waiting() -> None:
             progress = True
 
 
-def _wire(field: Field, target: type[Model]) -> None:
+def _wire(field: ModelField, target: type[Model]) -> None:
     model = field.model
     assert model is not None
     field.resolve_relation(target)
@@ -229,7 +229,7 @@ def _add_reverse(target: type[Model], rel: ReverseRelation) -> None:
     tmeta.related_objects.append(rel)
 
 
-def _setup_m2m(field: Field, target: type[Model]) -> None:
+def _setup_m2m(field: ModelField, target: type[Model]) -> None:
     model = field.model
     assert model is not None
     if field.through is None:
@@ -251,8 +251,8 @@ def _setup_m2m(field: Field, target: type[Model]) -> None:
             "__module__": model.__module__,
             "__qualname__": f"{model.__name__}_{field.name}",
             "__annotations__": {src: RelationSpec("fk", model), dst: RelationSpec("fk", target)},
-            src: Field(on_delete="cascade", related_name="+"),
-            dst: Field(on_delete="cascade", related_name="+"),
+            src: ModelField(on_delete="cascade", related_name="+"),
+            dst: ModelField(on_delete="cascade", related_name="+"),
             "Meta": meta_cls,
         }
         field.through = ModelMeta(
@@ -277,6 +277,17 @@ def _setup_m2m(field: Field, target: type[Model]) -> None:
         setattr(target, rel_name, ManyToManyDescriptor(field, reverse=True, name=rel_name))
 
 
+if TYPE_CHECKING:
+    from covet.orm.manager import Manager
+
+    _M = TypeVar("_M", bound="Model")
+
+    class _ManagerOfModel:
+        """Type checkers only: ``SomeModel.objects`` is a ``Manager[SomeModel]``."""
+
+        def __get__(self, instance: object, owner: type[_M]) -> Manager[_M]: ...
+
+
 class Model(metaclass=ModelMeta):
     """Base class of ORM models; see ``docs/orm.md``.
 
@@ -285,10 +296,18 @@ class Model(metaclass=ModelMeta):
     """
 
     _meta: ClassVar[Options]
-    _field_templates: ClassVar[tuple[tuple[str, Any, Field], ...]] = ()
-    objects: ClassVar[Any]
+    _field_templates: ClassVar[tuple[tuple[str, Any, ModelField], ...]] = ()
     DoesNotExist: ClassVar[type[db_exc.DoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[db_exc.MultipleObjectsReturned]]
+
+    if TYPE_CHECKING:
+        #: ``Post.objects`` is a ``Manager[Post]`` (set on each model by the metaclass)
+        objects: ClassVar[_ManagerOfModel]
+
+        def __getattr__(self, name: str) -> Any:
+            """Attributes the ORM adds at run time (``author_id``, reverse accessors such
+            as ``user.posts``, annotations) are ``Any`` to type checkers; declared fields
+            keep their annotated types."""
 
     def __init__(self, **kwargs: Any) -> None:
         meta = self._meta
@@ -397,8 +416,10 @@ class Model(metaclass=ModelMeta):
         include: set[str] | None = None,
         exclude: set[str] | None = None,
         name: str | None = None,
-    ) -> type:
-        """A schema class with a subset of the fields, for handler bodies and responses."""
+    ) -> Any:
+        """A schema class with a subset of the fields, for handler bodies and responses
+        (made at run time, so ``Any`` to type checkers: annotate a handler parameter with
+        it under ``# type: ignore[valid-type]``, and the body is a dict)."""
         from covet.orm.schema import derive_schema
 
         return derive_schema(cls, include=include, exclude=exclude, name=name)

@@ -7,8 +7,11 @@ A field is declared with an annotation and, optionally, ``Field(...)``::
     name: str | None = None                   # nullable, default None
     author: ForeignKey[User] = Field(on_delete="cascade", related_name="posts")
 
-The metaclass calls :meth:`Field.bind` with the resolved annotation; after that the
-field knows its ``name``, ``column``, ``kind`` and nullability.
+``Field(...)`` builds a :class:`ModelField` (what ``Model._meta.fields`` holds). Type
+checkers see it as returning ``Any``, as pydantic's and SQLModel's ``Field`` do, so
+``email: str = Field(...)`` type-checks as a ``str`` attribute. The metaclass calls
+:meth:`ModelField.bind` with the resolved annotation; after that the field knows its
+``name``, ``column``, ``kind`` and nullability.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from covet._typing import returns_any
 from covet.db.dialects.schema import NO_DEFAULT, ON_DELETE_ACTIONS, ColumnSpec, ForeignKeySpec
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
 
-__all__ = ("JSON", "MISSING", "Field", "RelationSpec")
+__all__ = ("JSON", "MISSING", "Field", "ModelField", "RelationSpec")
 
 
 class _Missing:
@@ -83,7 +87,7 @@ class RelationSpec:
         return f"RelationSpec({self.kind!r}, {self.target!r}, nullable={self.nullable})"
 
 
-class Field:
+class ModelField:
     """One model field (a column, or a many-to-many relation that owns no column).
 
     Options: ``primary_key``, ``auto`` (auto increment; default for an int primary key),
@@ -200,7 +204,7 @@ class Field:
 
     def __repr__(self) -> str:
         owner = self.model.__name__ if self.model is not None else "?"
-        return f"<Field {owner}.{self.name} kind={self.kind!r}>"
+        return f"<ModelField {owner}.{self.name} kind={self.kind!r}>"
 
     # -- binding -----------------------------------------------------------------------
     def bind(self, model: type[Model], name: str, annotation: Any) -> None:
@@ -346,6 +350,11 @@ class Field:
             big=self.kind == "bigint",
             references=references,
         )
+
+
+
+#: declares a field's options; type checkers see it as returning Any (see the docstring)
+Field = returns_any(ModelField)
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:

@@ -33,7 +33,7 @@ from covet.db.sql.nodes import (
 from covet.orm.exceptions import FieldError
 
 if TYPE_CHECKING:
-    from covet.orm.fields import Field
+    from covet.orm.fields import ModelField
     from covet.orm.sqlbuild import QueryBuilder
 
 __all__ = ("JSON_LOOKUPS", "LOOKUPS", "build_json_lookup", "build_lookup", "escape_like")
@@ -68,7 +68,7 @@ def escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _param(field: Field | None, value: Any) -> Expr:
+def _param(field: ModelField | None, value: Any) -> Expr:
     if isinstance(value, Expr):
         return value
     from covet.orm.base import Model
@@ -78,7 +78,7 @@ def _param(field: Field | None, value: Any) -> Expr:
     return Param(value, field.kind if field is not None and field.kind != "m2m" else None)
 
 
-def build_lookup(col: Expr, field: Field | None, lookup: str, value: Any, qb: QueryBuilder) -> Expr:
+def build_lookup(col: Expr, field: ModelField | None, lookup: str, value: Any, qb: QueryBuilder) -> Expr:
     """One condition: ``col <lookup> value``."""
     if isinstance(col, JsonKey):
         return build_json_lookup(col, lookup, value)
@@ -125,7 +125,7 @@ def build_lookup(col: Expr, field: Field | None, lookup: str, value: Any, qb: Qu
     return Like(col, pattern, case_insensitive=ci)
 
 
-def _in_values(field: Field | None, value: Any, qb: QueryBuilder) -> Iterable[Any] | Select:
+def _in_values(field: ModelField | None, value: Any, qb: QueryBuilder) -> Iterable[Any] | Select:
     from covet.orm.query import QuerySet
 
     if isinstance(value, QuerySet):

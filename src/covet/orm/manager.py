@@ -3,7 +3,7 @@ for ``get(pk=...)`` (the SQL is compiled once per model and dialect)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from covet.db.sql.compiler import Compiler
@@ -18,39 +18,18 @@ __all__ = ("Manager",)
 
 M = TypeVar("M", bound="Model")
 
-_PROXIED = (
-    "filter",
-    "exclude",
-    "order_by",
-    "limit",
-    "offset",
-    "distinct",
-    "select_related",
-    "prefetch_related",
-    "values",
-    "values_list",
-    "annotate",
-    "select_for_update",
-    "using",
-    "count",
-    "exists",
-    "first",
-    "last",
-    "aggregate",
-    "update",
-    "delete",
-    "in_bulk",
-    "create",
-    "get_or_create",
-    "update_or_create",
-    "bulk_create",
-    "bulk_update",
-    "reverse",
-)
+if TYPE_CHECKING:
+    # type checkers see every QuerySet method on the manager (the interpreter reaches
+    # them through __getattr__), with the model's type: Post.objects.filter() is a
+    # QuerySet[Post], await Post.objects.get(...) a Post
+    _QuerySetMethods = QuerySet
+else:
+    _QuerySetMethods = Generic
 
 
-class Manager(Generic[M]):
-    """``Model.objects``: every QuerySet method starts here (``User.objects.filter(...)``)."""
+class Manager(_QuerySetMethods[M]):
+    """``Model.objects``: every QuerySet method starts here (``User.objects.filter(...)``);
+    the manager itself behaves as ``QuerySet(Model)`` (``await User.objects`` is every row)."""
 
     model: type[M]
 
@@ -66,15 +45,18 @@ class Manager(Generic[M]):
         return self.get_queryset()
 
     def __getattr__(self, name: str) -> Any:
-        if name in _PROXIED:
-            return getattr(self.get_queryset(), name)
-        raise AttributeError(name)
+        if name.startswith("_") or self.model is None:
+            raise AttributeError(name)
+        return getattr(self.get_queryset(), name)
 
     def __getitem__(self, item: Any) -> Any:
         return self.get_queryset()[item]
 
     def __aiter__(self) -> Any:
         return self.get_queryset().__aiter__()
+
+    def __await__(self) -> Generator[Any, None, list[M]]:
+        return self.get_queryset().__await__()
 
     async def get(self, *args: Any, **kwargs: Any) -> M:
         """The single matching object. ``get(pk=x)`` / ``get(id=x)`` runs cached SQL."""

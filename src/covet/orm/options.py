@@ -28,7 +28,7 @@ from covet.db.dialects.schema import ColumnSpec, IndexSpec
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
-    from covet.orm.fields import Field
+    from covet.orm.fields import ModelField
 
 __all__ = ("Options", "ReverseRelation")
 
@@ -38,7 +38,7 @@ class ReverseRelation:
 
     __slots__ = ("field", "model", "name")
 
-    def __init__(self, name: str, model: type[Model], field: Field) -> None:
+    def __init__(self, name: str, model: type[Model], field: ModelField) -> None:
         self.name = name
         self.model = model  # the model that declares the field
         self.field = field
@@ -75,18 +75,18 @@ class Options:
         self.index_names: list[tuple[str, ...]] = [
             (i,) if isinstance(i, str) else tuple(i) for i in (getattr(meta, "indexes", ()) or ())
         ]
-        self.fields: list[Field] = []
-        self.m2m: list[Field] = []
-        self.pk: Field = None  # type: ignore[assignment]
+        self.fields: list[ModelField] = []
+        self.m2m: list[ModelField] = []
+        self.pk: ModelField = None  # type: ignore[assignment]
         self.related_objects: list[ReverseRelation] = []
-        self.by_name: dict[str, Field] = {}
-        self.by_attname: dict[str, Field] = {}
-        self.pending: list[Field] = []
+        self.by_name: dict[str, ModelField] = {}
+        self.by_attname: dict[str, ModelField] = {}
+        self.pending: list[ModelField] = []
         # Per-dialect caches (SQL strings, converter tuples) filled on first use.
         self.cache: dict[Any, Any] = {}
 
     # -- registration (metaclass) ----------------------------------------------------
-    def add_field(self, field: Field) -> None:
+    def add_field(self, field: ModelField) -> None:
         if field.name in self.by_name:
             raise TypeError(f"{self.name}: duplicate field {field.name!r}")
         self.by_name[field.name] = field
@@ -148,7 +148,7 @@ class Options:
         )
         return out
 
-    def get_field(self, name: str) -> Field:
+    def get_field(self, name: str) -> ModelField:
         """The field called ``name`` (or whose attname is ``name``; ``pk`` is the primary key)."""
         if name == "pk":
             return self.pk

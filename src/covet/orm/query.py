@@ -12,8 +12,8 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from collections.abc import AsyncIterator, Generator, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Coroutine, Generator, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 from covet.db.exceptions import NotSupportedError
 from covet.db.sql.compiler import Compiler
@@ -141,6 +141,12 @@ class QuerySet(Generic[M]):
         qs = self._clone()
         qs._offset = _count(n, "offset")
         return qs
+
+    @overload
+    def __getitem__(self, item: slice) -> QuerySet[M]: ...
+
+    @overload
+    def __getitem__(self, item: int) -> Coroutine[Any, Any, M]: ...
 
     def __getitem__(self, item: slice | int) -> Any:
         if isinstance(item, slice):
@@ -448,14 +454,14 @@ class QuerySet(Generic[M]):
         self._result_cache = result
         return result
 
-    def __await__(self) -> Generator[Any, None, list[Any]]:
+    def __await__(self) -> Generator[Any, None, list[M]]:
         return self._fetch().__await__()
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    async def __aiter__(self) -> AsyncIterator[M]:
         for obj in await self._fetch():
             yield obj
 
-    async def iterator(self, chunk_size: int = 500) -> AsyncIterator[Any]:
+    async def iterator(self, chunk_size: int = 500) -> AsyncIterator[M]:
         """Stream results without loading them all (server-side cursor where available).
 
         ``prefetch_related`` does not apply; close early with ``contextlib.aclosing``.

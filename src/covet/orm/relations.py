@@ -10,6 +10,7 @@ methods are awaited (``await user.posts.all()``, ``await post.tags.add(tag)``).
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from covet.orm.exceptions import RelationNotLoaded
@@ -17,7 +18,7 @@ from covet.orm.fields import RelationSpec
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
-    from covet.orm.fields import Field
+    from covet.orm.fields import ModelField
     from covet.orm.options import ReverseRelation
     from covet.orm.query import QuerySet
 
@@ -30,30 +31,10 @@ __all__ = (
 )
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Model")
 _CACHE = "_rel_"
 _MISSING = object()
 PREFETCH = "_prefetched"
-
-
-class ForeignKey(Generic[T]):
-    """Annotation: ``author: ForeignKey[User] = Field(on_delete="cascade", related_name="posts")``."""
-
-    def __class_getitem__(cls, target: Any) -> Any:
-        return RelationSpec("fk", target)
-
-
-class OneToOne(Generic[T]):
-    """Annotation: a unique foreign key; the reverse accessor gives one object."""
-
-    def __class_getitem__(cls, target: Any) -> Any:
-        return RelationSpec("o2o", target)
-
-
-class ManyToMany(Generic[T]):
-    """Annotation: ``tags: ManyToMany[Tag] = Field(related_name="posts")`` (auto through table)."""
-
-    def __class_getitem__(cls, target: Any) -> Any:
-        return RelationSpec("m2m", target)
 
 
 class ForwardDescriptor:
@@ -61,7 +42,7 @@ class ForwardDescriptor:
 
     __slots__ = ("attname", "cache", "field", "name")
 
-    def __init__(self, field: Field) -> None:
+    def __init__(self, field: ModelField) -> None:
         self.field = field
         self.name = field.name
         self.attname = field.attname
@@ -122,7 +103,7 @@ class ReverseOneDescriptor:
             ) from None
 
 
-class _RowsManager:
+class _RowsManager(Generic[R]):
     """What the reverse-FK and m2m managers share: the saved-instance check, the rows
     ``prefetch_related`` stored on the instance, and the query shortcuts. Subclasses
     define ``instance`` and ``name`` in their slots, and ``get_queryset()``."""
@@ -131,7 +112,7 @@ class _RowsManager:
     instance: Model
     name: str
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[R]:
         raise NotImplementedError
 
     def _saved_pk(self) -> Any:
@@ -144,7 +125,7 @@ class _RowsManager:
         cached: list[Any] | None = self.instance.__dict__.get(PREFETCH, {}).get(self.name)
         return cached
 
-    def _using_prefetched(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+    def _using_prefetched(self, qs: QuerySet[R]) -> QuerySet[R]:
         cached = self._prefetched()
         if cached is not None:
             qs._result_cache = list(cached)
@@ -158,7 +139,7 @@ class _RowsManager:
         """True when the rows were prefetched (then iterating needs no query)."""
         return self._prefetched() is not None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[R]:
         cached = self._prefetched()
         if cached is None:
             raise RelationNotLoaded(
@@ -170,41 +151,41 @@ class _RowsManager:
     def __len__(self) -> int:
         return len(list(iter(self)))
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, list[R]]:
         return self.get_queryset().all().__await__()
 
-    def all(self) -> QuerySet[Any]:
+    def all(self) -> QuerySet[R]:
         return self.get_queryset()
 
-    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[R]:
         return self.get_queryset().filter(*args, **kwargs)
 
-    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[R]:
         return self.get_queryset().exclude(*args, **kwargs)
 
-    def order_by(self, *names: Any) -> QuerySet[Any]:
+    def order_by(self, *names: Any) -> QuerySet[R]:
         return self.get_queryset().order_by(*names)
 
     async def count(self) -> int:
         return await self.get_queryset().count()
 
 
-class RelatedManager(_RowsManager):
+class RelatedManager(_RowsManager[R]):
     """``user.posts``: the rows of ``Post`` whose foreign key points at ``user``."""
 
     __slots__ = ("field", "instance", "model", "name")
 
-    def __init__(self, instance: Model, model: type[Model], field: Field, name: str) -> None:
+    def __init__(self, instance: Model, model: type[R], field: ModelField, name: str) -> None:
         self.instance = instance
         self.model = model
         self.field = field
         self.name = name
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[R]:
         pk = self._saved_pk()
         return self._using_prefetched(self.model.objects.filter(**{self.field.attname: pk}))
 
-    async def create(self, **kwargs: Any) -> Any:
+    async def create(self, **kwargs: Any) -> R:
         kwargs[self.field.attname] = self._saved_pk()
         return await self.model.objects.create(**kwargs)
 
@@ -216,12 +197,12 @@ class RelatedManager(_RowsManager):
             obj.__dict__.pop(_CACHE + self.field.name, None)
             await obj.save()
 
-class ManyRelatedManager(_RowsManager):
+class ManyRelatedManager(_RowsManager[R]):
     """``post.tags`` / ``tag.posts``: rows linked through the m2m through table."""
 
     __slots__ = ("dst_attr", "field", "instance", "name", "reverse", "src_attr", "target")
 
-    def __init__(self, instance: Model, field: Field, reverse: bool, name: str) -> None:
+    def __init__(self, instance: Model, field: ModelField, reverse: bool, name: str) -> None:
         self.instance = instance
         self.field = field
         self.reverse = reverse
@@ -230,19 +211,19 @@ class ManyRelatedManager(_RowsManager):
         through = field.through
         src_attr = through._meta.by_name[src].attname
         dst_attr = through._meta.by_name[dst].attname
+        target = field.model if reverse else field.related_model
+        assert target is not None
+        self.target: type[R] = target  # type: ignore[assignment]
         if reverse:
-            self.target = field.model
             self.src_attr, self.dst_attr = dst_attr, src_attr
         else:
-            self.target = field.related_model
             self.src_attr, self.dst_attr = src_attr, dst_attr
 
     def _through_qs(self) -> QuerySet[Any]:
         return self.field.through.objects.filter(**{self.src_attr: self._saved_pk()})
 
-    def get_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[R]:
         sub = self._through_qs().values_list(self.dst_attr, flat=True)
-        assert self.target is not None
         return self._using_prefetched(self.target.objects.filter(pk__in=sub))
 
     async def count(self) -> int:
@@ -254,8 +235,8 @@ class ManyRelatedManager(_RowsManager):
         out = []
         for o in objs:
             if isinstance(o, Model):
-                if not isinstance(o, self.target):  # type: ignore[arg-type]
-                    raise TypeError(f"{self.name} takes {self.target.__name__} objects")  # type: ignore[union-attr]
+                if not isinstance(o, self.target):
+                    raise TypeError(f"{self.name} takes {self.target.__name__} objects")
                 if o.pk is None:
                     raise ValueError(f"save {o!r} before adding it to {self.name}")
                 out.append(o.pk)
@@ -303,8 +284,7 @@ class ManyRelatedManager(_RowsManager):
             await self._through_qs().filter(**{f"{self.dst_attr}__in": drop}).delete()
         await self.add(*[p for p in wanted if p not in current])
 
-    async def create(self, **kwargs: Any) -> Any:
-        assert self.target is not None
+    async def create(self, **kwargs: Any) -> R:
         obj = await self.target.objects.create(**kwargs)
         await self.add(obj)
         return obj
@@ -328,7 +308,7 @@ class ManyToManyDescriptor:
 
     __slots__ = ("field", "name", "reverse")
 
-    def __init__(self, field: Field, reverse: bool, name: str) -> None:
+    def __init__(self, field: ModelField, reverse: bool, name: str) -> None:
         self.field = field
         self.reverse = reverse
         self.name = name
@@ -342,3 +322,32 @@ class ManyToManyDescriptor:
         raise AttributeError(
             f"use 'await obj.{self.name}.set([...])' to change a many-to-many relation"
         )
+
+
+if TYPE_CHECKING:
+    from typing import Annotated
+
+    # What type checkers see: ``author: ForeignKey[User]`` is a ``User`` attribute (the
+    # loaded related object) and ``tags: ManyToMany[Tag]`` a manager of ``Tag`` rows.
+    ForeignKey = Annotated[T, "covet.orm.ForeignKey"]
+    OneToOne = Annotated[T, "covet.orm.OneToOne"]
+    ManyToMany = Annotated[ManyRelatedManager[R], "covet.orm.ManyToMany"]
+else:
+
+    class ForeignKey(Generic[T]):
+        """Annotation: ``author: ForeignKey[User] = Field(on_delete="cascade", related_name="posts")``."""
+
+        def __class_getitem__(cls, target: Any) -> Any:
+            return RelationSpec("fk", target)
+
+    class OneToOne(Generic[T]):
+        """Annotation: a unique foreign key; the reverse accessor gives one object."""
+
+        def __class_getitem__(cls, target: Any) -> Any:
+            return RelationSpec("o2o", target)
+
+    class ManyToMany(Generic[T]):
+        """Annotation: ``tags: ManyToMany[Tag] = Field(related_name="posts")`` (auto through table)."""
+
+        def __class_getitem__(cls, target: Any) -> Any:
+            return RelationSpec("m2m", target)

@@ -15,7 +15,7 @@ from covet.orm.validation import INT_RANGES, Invalid, clean, error_entry, json_r
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
-    from covet.orm.fields import Field
+    from covet.orm.fields import ModelField
 
 _REL = "_rel_"
 
@@ -28,7 +28,7 @@ __all__ = (
 )
 
 
-def _schema_fields(model: type[Model], names: tuple[str, ...] | None) -> list[Field]:
+def _schema_fields(model: type[Model], names: tuple[str, ...] | None) -> list[ModelField]:
     if names is None:
         return list(model._meta.fields)
     return [model._meta.by_name[n] for n in names]
@@ -113,7 +113,7 @@ def instance_to_dict(
     return out
 
 
-def _field_schema(f: Field) -> dict[str, Any]:
+def _field_schema(f: ModelField) -> dict[str, Any]:
     kind = f.kind
     s: dict[str, Any]
     if kind in INT_RANGES:

@@ -29,7 +29,7 @@ from covet.orm.lookups import JSON_LOOKUPS, LOOKUPS, build_lookup
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
-    from covet.orm.fields import Field
+    from covet.orm.fields import ModelField
 
 __all__ = ("QueryBuilder", "RelatedLayout")
 
@@ -47,7 +47,7 @@ class RelatedLayout:
 
     __slots__ = ("children", "end", "field", "model", "start")
 
-    def __init__(self, field: Field, model: type[Model], start: int, end: int) -> None:
+    def __init__(self, field: ModelField, model: type[Model], start: int, end: int) -> None:
         self.field = field
         self.model = model
         self.start = start
@@ -104,7 +104,7 @@ class QueryBuilder:
 
     def join_relation(
         self, table: Table, model: type[Model], name: str, path: tuple[str, ...]
-    ) -> tuple[Table, type[Model], Field | None]:
+    ) -> tuple[Table, type[Model], ModelField | None]:
         """Join from ``table`` (of ``model``) across relation ``name``; returns the new table."""
         meta = model._meta
         field = meta.by_name.get(name)
@@ -182,7 +182,7 @@ class QueryBuilder:
         )
 
     # -- name resolution --------------------------------------------------------------
-    def resolve_path(self, parts: list[str]) -> tuple[Expr, Field | None, type[Model]]:
+    def resolve_path(self, parts: list[str]) -> tuple[Expr, ModelField | None, type[Model]]:
         """Resolve ``["author", "email"]`` to a column (joining as needed)."""
         table, model = self.base, self.model
         path: tuple[str, ...] = ()
@@ -219,7 +219,7 @@ class QueryBuilder:
                 return Column(pk.column, table, pk.kind), pk, model
         raise FieldError("empty field path")
 
-    def json_key(self, col: Column, field: Field, steps: list[str]) -> JsonKey:
+    def json_key(self, col: Column, field: ModelField, steps: list[str]) -> JsonKey:
         """The value at ``data__a__0``'s key path: digit steps are array indices.
 
         One node per path and builder, so a path selected, grouped, ordered and used in
@@ -420,7 +420,7 @@ def _positive(q: Q) -> Q:
     return out
 
 
-def _through_fks(field: Field) -> tuple[Field, Field]:
+def _through_fks(field: ModelField) -> tuple[ModelField, ModelField]:
     """The (source, target) foreign keys of an m2m field's through model."""
     through = field.through
     src_name, dst_name = field.through_fields

@@ -16,7 +16,7 @@ from covet.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
-    from covet.orm.fields import Field
+    from covet.orm.fields import ModelField
 
 __all__ = (
     "INT_RANGES",
@@ -50,7 +50,7 @@ def _parse_datetime(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def _coerce(field: Field, value: Any, from_json: bool) -> Any:
+def _coerce(field: ModelField, value: Any, from_json: bool) -> Any:
     """Return the Python value for ``field`` or raise ``Invalid``."""
     kind = field.kind
     if kind in INT_RANGES:
@@ -143,7 +143,7 @@ def _coerce(field: Field, value: Any, from_json: bool) -> Any:
     raise Invalid("type_error", f"Unsupported field kind {kind!r}")
 
 
-def _decimal(field: Field, value: Any) -> decimal.Decimal:
+def _decimal(field: ModelField, value: Any) -> decimal.Decimal:
     if isinstance(value, bool):
         raise Invalid("type_error", "Input should be a valid decimal")
     try:
@@ -193,7 +193,7 @@ def _check_json(value: Any, depth: int) -> None:
     raise Invalid("type_error", f"{type(value).__name__} is not JSON-serialisable")
 
 
-def _constraints(field: Field, value: Any) -> None:
+def _constraints(field: ModelField, value: Any) -> None:
     if field.choices:
         allowed = [c[0] if isinstance(c, (tuple, list)) else c for c in field.choices]
         if value not in allowed:
@@ -209,7 +209,7 @@ def _constraints(field: Field, value: Any) -> None:
         raise Invalid("too_large", f"Input should be less than or equal to {field.le}")
 
 
-def clean(field: Field, value: Any, from_json: bool) -> Any:
+def clean(field: ModelField, value: Any, from_json: bool) -> Any:
     if value is None:
         if field.nullable or field.auto:
             return None
@@ -235,7 +235,7 @@ def _safe_echo(value: Any) -> bool:
     )
 
 
-def check_value(field: Field, value: Any) -> Any:
+def check_value(field: ModelField, value: Any) -> Any:
     """Validate one value for ``field`` (used by ``update()``); raises ValidationError."""
     try:
         return clean(field, value, from_json=False)
@@ -260,7 +260,7 @@ def validate_instance(obj: Model) -> None:
         raise ValidationError(errors)
 
 
-def validate_fields(obj: Model, fields: list[Field]) -> None:
+def validate_fields(obj: Model, fields: list[ModelField]) -> None:
     """Check only ``fields`` of ``obj`` (bulk_update, save(update_fields=...))."""
     errors = []
     d = obj.__dict__
