@@ -18,6 +18,7 @@ from covet.orm.validation import validate_fields
 
 if TYPE_CHECKING:
     from covet.orm.base import Model
+    from covet.orm.fields import ModelField
     from covet.orm.query import QuerySet
 
 __all__ = (
@@ -164,6 +165,14 @@ async def update_queryset(qs: QuerySet[Any], values: dict[str, Any]) -> int:
     return int(await qs.db.execute(sql, params))
 
 
+def _insert_groups(objs: list[Model], pk: ModelField) -> list[tuple[list[Model], bool]]:
+    """``(objects, keys_given)``: those that bring their key, then those whose auto key
+    the database makes (one INSERT shape per group); empty groups left out."""
+    with_pk = [o for o in objs if not (pk.auto and o.pk is None)]
+    without_pk = [o for o in objs if pk.auto and o.pk is None]
+    return [(group, given) for group, given in ((with_pk, True), (without_pk, False)) if group]
+
+
 async def bulk_insert(
     model: type[Model],
     objs: list[Model],
@@ -194,18 +203,14 @@ async def bulk_insert(
         return objs
     meta = model._meta
     pk = meta.pk
-    with_pk = [o for o in objs if not (pk.auto and o.pk is None)]
-    without_pk = [o for o in objs if pk.auto and o.pk is None]
-    for group in (with_pk, without_pk):
-        if not group:
-            continue
+    for group, keys_given in _insert_groups(objs, pk):
         fields = _insert_fields(model, group[0])
         if not fields:
             for obj in group:
                 await insert_instance(obj, db, validate=False)
             continue
         size = _batch_rows(dialect, fields, batch_size)
-        needs_ids = group is without_pk
+        needs_ids = not keys_given
         if needs_ids and not dialect.supports_returning:
             async with db.transaction():
                 for obj in group:
@@ -352,11 +357,7 @@ async def _bulk_upsert(
     pk = meta.pk
     to_db = dialect.to_db
     from_db = _pk_converter(pk, dialect)
-    with_pk = [o for o in objs if not (pk.auto and o.pk is None)]
-    without_pk = [o for o in objs if pk.auto and o.pk is None]
-    for group in (with_pk, without_pk):
-        if not group:
-            continue
+    for group, keys_given in _insert_groups(objs, pk):
         fields = _insert_fields(model, group[0])
         if not fields:  # only an auto pk: the rows cannot conflict
             for obj in group:
@@ -366,7 +367,7 @@ async def _bulk_upsert(
             returning = dialect.supports_returning
         else:
             returning = (
-                group is with_pk
+                keys_given
                 and dialect.supports_returning
                 and dialect.upsert_style == "on_conflict"
             )

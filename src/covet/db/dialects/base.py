@@ -336,14 +336,7 @@ class Dialect:
         """``"name" TYPE [NOT NULL] [DEFAULT x] [UNIQUE] [PRIMARY KEY]``."""
         parts = [
             self.quote(column.name),
-            self.column_type(
-                column.kind,
-                max_length=column.max_length,
-                max_digits=column.max_digits,
-                decimal_places=column.decimal_places,
-                auto_increment=column.auto_increment,
-                big=column.big,
-            ),
+            self.column_sql_type(column),
         ]
         if column.primary_key and inline_pk:
             parts.append(self._primary_key_suffix(column))

@@ -124,8 +124,8 @@ class PostgreSQLDialect(Dialect):
             stmts.extend(self.drop_foreign_key_sql(table, old.name))
         if old.unique and not new.unique:
             stmts.extend(self.drop_unique_sql(table, (old.name,)))
-        old_type = self._spec_type(old)
-        new_type = self._spec_type(new)
+        old_type = self.column_sql_type(old)
+        new_type = self.column_sql_type(new)
         if old_type != new_type:
             if new.auto_increment or old.auto_increment:
                 base = self.column_type(new.kind, max_length=new.max_length, big=new.big)
@@ -157,17 +157,5 @@ class PostgreSQLDialect(Dialect):
         if new.unique and not old.unique:
             stmts.extend(self.add_unique_sql(table, (new.name,)))
         if new.references is not None and old.references != new.references:
-            stmts.append(
-                f"ALTER TABLE {t} ADD " + self.foreign_key_clause(table, new.name, new.references)
-            )
+            stmts.extend(self.add_foreign_key_sql(table, new.name, new.references))
         return stmts
-
-    def _spec_type(self, spec: ColumnSpec) -> str:
-        return self.column_type(
-            spec.kind,
-            max_length=spec.max_length,
-            max_digits=spec.max_digits,
-            decimal_places=spec.decimal_places,
-            auto_increment=spec.auto_increment,
-            big=spec.big,
-        )
