@@ -55,6 +55,7 @@ PAGES = (
     "ratelimit.md",
     "static-and-templates.md",
     "database.md",
+    "orm.md",
     "migrations.md",
     "testing.md",
     "cli.md",
@@ -154,8 +155,8 @@ def page_module(
 ) -> Iterator[types.ModuleType]:
     """A fresh module for the page's namespace, in a temporary working directory.
 
-    Databases, ORM models, path convertors and modules the page creates are
-    unregistered afterwards.
+    The page starts with no Database and no ORM model registered; Databases, ORM
+    models, path convertors and modules the page creates are unregistered afterwards.
     """
     from covet.db import database as db_registry
     from covet.orm import base as orm_base
@@ -169,6 +170,13 @@ def page_module(
     monkeypatch.syspath_prepend(str(tmp_path))
     sys.modules[name] = module
     databases_before = dict(db_registry._registry)
+    # a page is a program of its own: its first Database is the default (modules that
+    # other tests imported, such as the examples, keep theirs registered meanwhile)
+    db_registry._registry.clear()
+    # ...and sees only its own models (create_all() would otherwise create the tables of
+    # every model other tests defined in the page's database)
+    models_before = {key: list(models) for key, models in orm_base.registry.items()}
+    orm_base.registry.clear()
     modules_before = set(sys.modules)
     convertors_before = dict(convertors._CONVERTORS)
     try:
@@ -185,11 +193,10 @@ def page_module(
         db_registry._registry.clear()
         db_registry._registry.update(databases_before)
         for model_name, models in list(orm_base.registry.items()):
-            kept = [m for m in models if m.__module__ not in page_modules]
-            if kept:
-                orm_base.registry[model_name] = kept
-            else:
-                del orm_base.registry[model_name]
+            kept = [m for m in models if m.__module__ not in page_modules]  # imported ones
+            models_before.setdefault(model_name, []).extend(kept)
+        orm_base.registry.clear()
+        orm_base.registry.update({k: v for k, v in models_before.items() if v})
 
 
 def _disconnect_all(loop: asyncio.AbstractEventLoop, before: Mapping[str, Any]) -> None:

@@ -43,3 +43,19 @@ def test_design_md_imports_work() -> None:
     )
     from covet.staticfiles import StaticFiles  # noqa: F401
     from covet.testing import TestClient  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "covet.auth", "covet.cache", "covet.db", "covet.db.sql", "covet.handlers", "covet.http",
+        "covet.openapi", "covet.orm", "covet.orm.migrations", "covet.ratelimit",
+        "covet.security", "covet.sessions", "covet.staticfiles", "covet.templates",
+        "covet.websockets",
+    ],
+)  # fmt: skip
+def test_every_name_in_all_exists(name: str) -> None:
+    """``from <package> import *`` works: ``__all__`` names nothing that is missing."""
+    namespace: dict[str, object] = {}
+    exec(f"from {name} import *", namespace)
+    assert set(importlib.import_module(name).__all__) <= set(namespace)

@@ -36,13 +36,20 @@ async def prefetch_objects(objs: list[Model], names: list[str], forward: bool = 
     """Load each relation in ``names`` for every object in ``objs`` (same model)."""
     if not objs:
         return
+    # one query per relation, even when several paths start with it
+    # ("posts__tags", "posts__author"): the nested paths then share its rows
+    nested: dict[str, list[str]] = {}
     for name in names:
         if not isinstance(name, str) or not name:
             raise FieldError(f"invalid relation name {name!r}")
         first, _, rest = name.partition("__")
+        nested.setdefault(first, [])
+        if rest:
+            nested[first].append(rest)
+    for first, rests in nested.items():
         children = await _prefetch_one(objs, first)
-        if rest and children:
-            await prefetch_objects(children, [rest])
+        if rests and children:
+            await prefetch_objects(children, rests)
 
 
 async def _prefetch_one(objs: list[Model], name: str) -> list[Model]:

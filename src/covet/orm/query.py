@@ -541,13 +541,23 @@ class QuerySet(Generic[M]):
         return qb.select, qb, None
 
     async def exists(self) -> bool:
-        qb = self._builder()
-        qb.select.columns = [Literal(1)]
-        where = qb.build_where(self._filters)
-        if where is not None:
-            qb.select.where(where)
-        qb.select.limit(1)
-        sql, params = self._compile(qb.select)
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        if self._needs_subquery():
+            # slices, distinct rows, values() and annotations (GROUP BY, HAVING) shape the
+            # rows first: ask whether that result has one
+            sel, _, _ = self._build_select()
+            sel.order = []  # how many rows there are does not depend on their order
+            probe = Select([Literal(1)], Derived(sel, "subquery"))
+        else:
+            qb = self._builder()
+            probe = qb.select
+            probe.columns = [Literal(1)]
+            where = qb.build_where(self._filters)
+            if where is not None:
+                probe.where(where)
+        probe.limit(1)
+        sql, params = self._compile(probe)
         return await self.db.fetch_one(sql, params) is not None
 
     async def aggregate(self, *args: Aggregate, **kwargs: Aggregate) -> dict[str, Any]:
@@ -577,7 +587,8 @@ class QuerySet(Generic[M]):
         """``pk IN (SELECT pk FROM (<this query>) AS sub)``: safe for joins on every backend."""
         meta = self.model._meta
         inner = self.values_list("pk", flat=True)
-        inner._order = []
+        if self._limit is None and not self._offset:
+            inner._order = []  # the order matters only to pick a slice
         inner._limit, inner._offset = self._limit, self._offset
         sel, _, _ = inner._build_select()
         wrapped = Select([Column(meta.pk.column, Table("subquery"))], Derived(sel, "subquery"))

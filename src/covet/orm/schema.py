@@ -60,7 +60,6 @@ def validate_data(
                         "field": f"{loc}.{f.attname}" if loc else f.attname,
                         "message": "Field required",
                         "code": "missing",
-                        "value": None,
                     }
                 )
             continue

@@ -217,3 +217,36 @@ async def test_grouped_values_ignore_default_ordering(db: Database) -> None:
     # an explicit order_by still applies
     ordered = await Article.objects.values("author_id").annotate(n=Count("id")).order_by("-n")
     assert [r["n"] for r in ordered] == [3, 1]
+
+
+async def test_ordered_slices_update_delete_and_exist_as_selected(db: Database) -> None:
+    for n in range(1, 6):
+        await Author.objects.create(email=f"s{n}@x.io", name=f"s{n}", score=float(n))
+    newest = Author.objects.order_by("-score")[:2]
+    assert [a.name for a in await newest] == ["s5", "s4"]
+    assert await newest.update(active=False) == 2
+    assert await Author.objects.filter(active=False).order_by("score").values_list(
+        "name", flat=True
+    ) == ["s4", "s5"]
+    assert await Author.objects.order_by("score")[1:2].delete() == 1  # s2, the second lowest
+    assert await Author.objects.order_by("score").values_list("name", flat=True) == [
+        "s1",
+        "s3",
+        "s4",
+        "s5",
+    ]
+    assert await Author.objects.order_by("score")[3:].exists() is True
+    assert await Author.objects.order_by("score")[4:].exists() is False
+    assert await Author.objects.values("active").distinct().exists() is True
+
+
+async def test_exists_after_a_filter_on_an_aggregate(db: Database) -> None:
+    a = await Author.objects.create(email="e1@x.io", name="one")
+    b = await Author.objects.create(email="e2@x.io", name="two")
+    await Article.objects.bulk_create(
+        [Article(author=a, title="x"), Article(author=a, title="y"), Article(author=b, title="z")]
+    )
+    prolific = Author.objects.annotate(n=Count("articles"))
+    assert await prolific.filter(n__gte=2).exists() is True
+    assert await prolific.filter(n__gte=3).exists() is False
+    assert await prolific.filter(n__gte=3).count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -123,6 +124,16 @@ async def test_select_related_nested_and_prefetch(db: Database) -> None:
     assert [x["title"] for x in data["articles"]] == ["a1", "a2"] and data["profile"][
         "bio"
     ] == "ann's"
+    # two paths through one relation: it is loaded once, and both nested levels stay
+    with db.capture_queries() as queries:
+        (ann2,) = await Author.objects.filter(pk=ann.pk).prefetch_related(
+            "articles__labels", "articles__editor"
+        )
+    articles = sorted(ann2.articles, key=lambda a: a.title)
+    assert [[lab.name for lab in a.labels] for a in articles] == [["py"], ["py"]]
+    assert [a.editor.name if a.editor else None for a in articles] == ["Bob", None]
+    from_articles = [q for q in queries if re.search(r'FROM ["`]orm_article["`]', q.sql)]
+    assert len(from_articles) == 1, [q.sql for q in queries]
 
 
 async def test_on_delete_rules(db: Database) -> None:

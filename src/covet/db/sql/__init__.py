@@ -46,6 +46,7 @@ from covet.db.sql.nodes import (
     Like,
     Literal,
     Not,
+    NotTrue,
     Or,
     OrderBy,
     Param,
