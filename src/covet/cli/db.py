@@ -1,4 +1,5 @@
-"""``covet db ...``: makemigrations, migrate, downgrade, showmigrations, sqlmigrate.
+"""``covet db ...``: makemigrations (``--merge``), migrate, downgrade, showmigrations,
+sqlmigrate.
 
 ``register(subparsers)`` adds the ``db`` command to the main parser; each leaf sets
 ``func(args) -> int`` (the exit status).
@@ -47,6 +48,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     make = commands.add_parser("makemigrations", help="write a migration for model changes")
     common(make)
     make.add_argument("--name", help="name suffix for the new migration (default: generated)")
+    make.add_argument(
+        "--merge",
+        action="store_true",
+        help="write a migration merging the branches of the history (no models needed)",
+    )
     make.set_defaults(func=_makemigrations)
 
     migrate = commands.add_parser("migrate", help="apply migrations (up to TARGET)")
@@ -153,6 +159,8 @@ def _makemigrations(args: argparse.Namespace) -> int:
         models = _import_app(args.app)
     except (ImportError, CovetError, MigrationError) as exc:
         return _fail(str(exc))
+    if args.merge:
+        return _merge(args)
     if not models:
         return _fail(
             "no models found: pass --app module:app (the module that defines or imports them)"
@@ -168,6 +176,20 @@ def _makemigrations(args: argparse.Namespace) -> int:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("- "):
             print(f"  note: {line[2:]}")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from covet.orm.migrations import MigrationError, Migrator
+
+    try:
+        path = Migrator(None, Path(args.migrations)).merge(name=args.name)
+    except MigrationError as exc:
+        return _fail(str(exc))
+    if path is None:
+        print("Nothing to merge: the history has no branches.")
+        return 0
+    print(f"Created {path}")
     return 0
 
 

@@ -31,11 +31,19 @@ from typing import Any
 from covet.db.dialects import Dialect
 from covet.db.dialects.schema import ColumnSpec
 from covet.orm.migrations.autodetector import detect_changes
-from covet.orm.migrations.loader import Migration, load_migrations, replay
+from covet.orm.migrations.loader import (
+    Migration,
+    ancestors,
+    descendants,
+    leaves,
+    load_migrations,
+    replay,
+)
+from covet.orm.migrations.merge import branches, check_mergeable
 from covet.orm.migrations.operations import Operation, foreign_key_mismatches
 from covet.orm.migrations.special import RunPython
 from covet.orm.migrations.state import MigrationError, ProjectState
-from covet.orm.migrations.writer import write_migration
+from covet.orm.migrations.writer import write_merge_migration, write_migration
 
 __all__ = ("MIGRATIONS_TABLE", "MigrationStatus", "Migrator")
 
@@ -88,9 +96,23 @@ class Migrator:
         changes = detect_changes(replay(migrations), ProjectState.from_models(models))
         if not changes:
             return None
-        number = (migrations[-1].number + 1) if migrations else 1
-        deps = [migrations[-1].name] if migrations else []
+        number = max((m.number for m in migrations), default=0) + 1
+        deps = [m.name for m in leaves(migrations)]
         return write_migration(self.directory, number, changes, deps, name)
+
+    def merge(self, *, name: str | None = None) -> Path | None:
+        """Write a migration joining the branches of the history (several leaves).
+
+        It depends on every leaf and has no operations. Returns its path, or None when
+        there is nothing to merge (one leaf, or no migration); raises ``MigrationError``
+        when the branches change the same tables or columns (see ``merge.py``).
+        """
+        migrations = load_migrations(self.directory, branches=True)
+        if len(leaves(migrations)) < 2:
+            return None
+        check_mergeable(migrations)
+        number = max(m.number for m in migrations) + 1
+        return write_merge_migration(self.directory, number, branches(migrations), name)
 
     # -- the record table -------------------------------------------------------------
 
@@ -129,10 +151,11 @@ class Migrator:
     # -- inspecting -------------------------------------------------------------------
 
     async def status(self) -> list[MigrationStatus]:
-        """Every migration file (and applied migration without a file), in order."""
+        """Every migration file (and applied migration without a file), in order; a
+        branched history (not merged yet) is listed too."""
         applied = await self.applied()
         out = []
-        for m in self.load():
+        for m in load_migrations(self.directory, branches=True):
             record = applied.pop(m.name, None)
             out.append(
                 MigrationStatus(
@@ -150,6 +173,8 @@ class Migrator:
         """The SQL of migration ``name`` on this database's dialect (RunPython as comments)."""
         migrations = self.load()
         index = self._index(migrations, name)
+        if not migrations[index].operations:  # a merge migration
+            return []
         state = replay(migrations[:index])
         states = self._states(migrations[index], state)
         self._check_foreign_key_types(migrations[index], states)
@@ -198,12 +223,17 @@ class Migrator:
         migrations = self.load()
         applied = await self.applied()
         self._check_history(migrations, applied, allow_changed)
-        end = len(migrations) if target is None else self._index(migrations, target) + 1
+        wanted = (
+            {m.name for m in migrations}
+            if target is None
+            else ancestors(migrations, migrations[self._index(migrations, target)].name)
+        )
         done: list[str] = []
-        state = ProjectState()
-        for m in migrations[:end]:
-            if m.name in applied:
-                state = replay([m], state)
+        # the schema as the database has it: applied migrations (perhaps of another
+        # branch, later in the order) included
+        state = replay([m for m in migrations if m.name in applied])
+        for m in migrations:
+            if m.name in applied or m.name not in wanted:
                 continue
             state = await self._run(m, state, backwards=False)
             done.append(m.name)
@@ -211,23 +241,34 @@ class Migrator:
         return done
 
     async def downgrade(self, target: str) -> list[str]:
-        """Revert applied migrations after ``target`` (``"zero"``: all of them); their names."""
+        """Revert the applied migrations that depend on ``target``, directly or not
+        (``"zero"``: all of them), newest first; their names. ``target`` stays applied,
+        and so do migrations of other branches that do not depend on it."""
         async with self._locked():
             return await self._downgrade(target)
 
     async def _downgrade(self, target: str) -> list[str]:
         migrations = self.load()
         applied = await self.applied()
-        keep = 0 if target == "zero" else self._index(migrations, target) + 1
+        undo = (
+            {m.name for m in migrations}
+            if target == "zero"
+            else descendants(migrations, migrations[self._index(migrations, target)].name)
+        )
         missing = sorted(set(applied) - {m.name for m in migrations})
         if missing:
             raise MigrationError(f"cannot downgrade: applied migrations without files: {missing}")
         done: list[str] = []
-        for index in range(len(migrations) - 1, keep - 1, -1):
-            m = migrations[index]
-            if m.name not in applied:
+        remaining = set(applied)
+        for m in reversed(migrations):
+            if m.name not in applied or m.name not in undo:
                 continue
-            await self._run(m, replay(migrations[:index]), backwards=True)
+            remaining.discard(m.name)
+            # the schema without m: what stays applied, in order (m's dependents are
+            # reverted already)
+            await self._run(
+                m, replay([x for x in migrations if x.name in remaining]), backwards=True
+            )
             done.append(m.name)
             logger.info("reverted migration %s", m.name)
         return done
@@ -257,9 +298,18 @@ class Migrator:
 
     @staticmethod
     def _index(migrations: list[Migration], name: str) -> int:
+        """The position of migration ``name`` (a full name, or a number when unique)."""
         for i, m in enumerate(migrations):
-            if m.name == name or m.name[:4] == name:
+            if m.name == name:
                 return i
+        numbered = [i for i, m in enumerate(migrations) if m.name[:4] == name]
+        if len(numbered) > 1:
+            raise MigrationError(
+                f"migration number {name!r} is ambiguous: "
+                f"{[migrations[i].name for i in numbered]}; give the full name"
+            )
+        if numbered:
+            return numbered[0]
         raise MigrationError(f"no migration named {name!r}; known: {[m.name for m in migrations]}")
 
     def _check_foreign_key_types(self, migration: Migration, states: list[ProjectState]) -> None:
