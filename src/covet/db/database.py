@@ -513,6 +513,21 @@ class Database:
             else:
                 await held.release()
 
+    async def reset_schema_caches(self) -> None:
+        """Make every pooled connection forget what its driver cached about the schema.
+
+        asyncpg keeps prepared statements per connection, with the parameter and result
+        types of the schema they were prepared against: after DDL run in this process
+        (migrations call this for you) they would keep old types or fail with "cached
+        statement plan is invalid" inside a transaction. Other drivers cache nothing
+        stale. Connections of other processes are out of reach: see docs/migrations.md.
+        """
+        for pool in (self._primary, *self._replicas):
+            if pool is None:
+                continue
+            for conn in pool.connections():
+                await conn.reset_schema_cache()
+
     # -- watching statements ----------------------------------------------------
 
     def add_query_listener(self, listener: QueryListener) -> QueryListener:

@@ -364,21 +364,8 @@ class Migrator:
                     if fk_off:
                         await conn.execute("PRAGMA foreign_keys = ON")
         finally:
-            await self._reset_statement_caches()
+            await self.db.reset_schema_caches()
         return states[-1]
-
-    async def _reset_statement_caches(self) -> None:
-        """Make every pooled connection of the Database forget its prepared statements.
-
-        asyncpg caches statements per connection with the parameter and result types of
-        the schema they were prepared against; after an ALTER they would keep the old
-        types or fail ("cached statement plan is invalid") inside a transaction.
-        """
-        if not self.db.is_connected:
-            return
-        for pool in (self.db.primary_pool, *self.db.replica_pools):
-            for conn in pool.connections():
-                await conn.reset_schema_cache()
 
     async def _run_ops(
         self,
