@@ -9,6 +9,7 @@ started inside inherit the binding; the connection serialises their operations.
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
@@ -34,6 +35,55 @@ if TYPE_CHECKING:
 __all__ = ("Connection", "Transaction")
 
 
+class _Turns:
+    """One operation at a time on a connection, waiting tasks served in arrival order.
+
+    A free turn is taken without awaiting anything (``asyncio.Lock.acquire`` is a
+    coroutine even when the lock is free, and this is on every statement's path).
+    Tasks wait only while the turn is taken, and ``give_back`` hands it straight to the
+    next live waiter, so a free turn means nobody is waiting.
+    """
+
+    __slots__ = ("_busy", "_waiters")
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def try_take(self) -> bool:
+        if self._busy:
+            return False
+        self._busy = True
+        return True
+
+    async def take(self) -> None:
+        if self.try_take():
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.give_back()  # handed the turn just as we were cancelled: pass it on
+            raise
+
+    def give_back(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)  # the turn goes to it: still taken
+                return
+        self._busy = False
+
+    async def __aenter__(self) -> None:
+        await self.take()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.give_back()
+
+
 class Connection:
     """A connection held from a pool: query methods, ``transaction()``, ``release()``."""
 
@@ -41,7 +91,7 @@ class Connection:
         self._database = database
         self._raw = raw
         self._pool = pool
-        self._lock = asyncio.Lock()
+        self._lock = _Turns()
         self._tx_depth = 0
         self._savepoint_seq = 0
         self._stream_task: asyncio.Task[Any] | None = None
@@ -96,7 +146,10 @@ class Connection:
                 "cannot run a query on this connection while iterate() is streaming from it "
                 "(MySQL streams exclusively): use fetch_all() or another connection"
             )
-        async with self._lock:
+        turns = self._lock
+        if not turns.try_take():
+            await turns.take()
+        try:
             raw = self._raw
             if raw.broken:
                 raise ConnectionLost(
@@ -112,6 +165,8 @@ class Connection:
                 if not raw.cancel_safe:
                     raw.broken = True
                 raise
+        finally:
+            turns.give_back()
 
     async def execute(self, sql: str, params: Params = None) -> int:
         """Run one statement; the number of rows affected."""

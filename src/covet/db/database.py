@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Sequence
 from contextlib import AbstractContextManager, aclosing, asynccontextmanager
 from contextvars import ContextVar, Token
 from types import TracebackType
@@ -363,7 +363,7 @@ class Database:
             exc.args = (exc.message,)
         return exc
 
-    async def _run(
+    def _run(
         self,
         method: str,
         sql: str,
@@ -371,16 +371,26 @@ class Database:
         using: str | None,
         read: bool,
         observed: bool = False,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
+        """The coroutine running one statement: on the bound connection, else pooled.
+
+        A plain function, not a coroutine: on the hot path it saves a frame that every
+        resumption of the statement would pass through. Callers convert the result.
+        """
         conn = self._bound.get()
         if conn is None or conn._released:
             conn = self._force_conn
         if conn is not None:
-            return await conn._call(method, sql, params)  # callers convert the result
+            return conn._call(method, sql, params)
         if self._observers.listeners and not observed:
-            return await self._observers.observe(
+            return self._observers.observe(
                 self._run(method, sql, params, using, read, True), method, sql, params
             )
+        return self._run_pooled(method, sql, params, using, read)
+
+    async def _run_pooled(
+        self, method: str, sql: str, params: Any, using: str | None, read: bool
+    ) -> Any:
         pool = self._primary
         if pool is None or self._loop is not _running_loop():
             await self.connect()

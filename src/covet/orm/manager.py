@@ -3,6 +3,7 @@ for ``get(pk=...)`` (the SQL is compiled once per model and dialect)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 __all__ = ("Manager",)
 
 M = TypeVar("M", bound="Model")
+
+#: key types that are neither expressions nor model instances
+_PLAIN_KEYS = frozenset({int, str, uuid.UUID})
 
 if TYPE_CHECKING:
     # type checkers see every QuerySet method on the manager (the interpreter reaches
@@ -67,16 +71,19 @@ class Manager(_QuerySetMethods[M]):
         meta = model._meta
         if meta.pending:
             meta.check_ready()
-        if key not in ("pk", meta.pk.name) or value is None or hasattr(value, "resolve"):
+        if key not in ("pk", meta.pk.name):
             return await self.get_queryset().get(**kwargs)
+        if type(value) not in _PLAIN_KEYS:  # (hasattr on a plain key raises internally)
+            if value is None or hasattr(value, "resolve"):
+                return await self.get_queryset().get(**kwargs)
+            if hasattr(value, "_meta"):
+                value = value.pk
         db = db_for(model)
         dialect = db.dialect
         plan = meta.cache.get(dialect.name)
         if plan is None:
             plan = meta.cache[dialect.name] = self._pk_plan(dialect)
         sql, to_db, load_one = plan
-        if hasattr(value, "_meta"):
-            value = value.pk
         rows = await db.fetch_rows(sql, [value if to_db is None else to_db(value)])
         if not rows:
             raise model.DoesNotExist(f"{model.__name__} matching query does not exist")

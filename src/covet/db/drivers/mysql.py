@@ -154,36 +154,34 @@ class MySQLConnection(DriverConnection):
             raise self._translate_or_raise(exc) from exc
         return int(cur.rowcount) if cur.rowcount is not None else -1
 
-    async def _rows(self, sql: str, params: Params) -> tuple[Any, Any]:
-        """Run a statement; (description, rows) with rows None when it returns none."""
+    async def fetch_rows(self, sql: str, params: Params) -> Sequence[Any]:
         cur = self._cur
         if cur is None or cur.connection is None:
             cur = await self._new_cursor()
         try:
             await cur.execute(sql, _adapt(params))
-            description = cur.description
-            if description is None:
-                return None, None
-            return description, await cur.fetchall()
+            if cur.description is None:
+                return ()
+            rows: Sequence[Any] = await cur.fetchall()
+            return rows
         except Exception as exc:
             self._cur = None
             raise self._translate_or_raise(exc) from exc
 
+    # fetch_all/fetch_one read the column names off the cursor fetch_rows just used
+
     async def fetch_all(self, sql: str, params: Params) -> list[Any]:
-        description, rows = await self._rows(sql, params)
+        rows = await self.fetch_rows(sql, params)
         if not rows:
             return []
-        index = self._index(description)
+        index = self._index(self._cur.description)
         return [Record(row, index) for row in rows]
 
-    async def fetch_rows(self, sql: str, params: Params) -> Sequence[Any]:
-        return (await self._rows(sql, params))[1] or ()
-
     async def fetch_one(self, sql: str, params: Params) -> Any | None:
-        description, rows = await self._rows(sql, params)
+        rows = await self.fetch_rows(sql, params)
         if not rows:
             return None
-        return Record(rows[0], self._index(description))
+        return Record(rows[0], self._index(self._cur.description))
 
     async def insert(self, sql: str, params: Params) -> Any:
         cur = self._cur
