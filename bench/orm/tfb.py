@@ -8,8 +8,12 @@ contender we report the CPU time of this process per request (``time.process_tim
 the database server's CPU is not included) and requests per second (wall clock).
 
     python bench/orm/tfb.py --backend postgres      # raw asyncpg, covet ORM, SQLAlchemy 2, Tortoise
-    python bench/orm/tfb.py --backend mysql         # raw asyncmy, covet ORM
-    python bench/orm/tfb.py --backend sqlite        # raw sqlite3 on a thread, covet ORM
+    python bench/orm/tfb.py --backend mysql         # raw asyncmy, ...
+    python bench/orm/tfb.py --backend sqlite        # raw sqlite3 on a thread, ...
+    python bench/orm/tfb.py --backend mysql --pin   # this process and the server on separate CPUs
+
+Contenders run in interleaved rounds; the table gives medians and the median of the
+per-round ratios to the raw driver (bench/orm/README.md explains the method).
 
 SQLAlchemy and Tortoise are bench-only dependencies (``pip install sqlalchemy
 tortoise-orm``); contenders whose package is missing are skipped. Each run creates a
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import html
 import json
 import os
@@ -382,6 +387,11 @@ async def seed(db: Database) -> None:
 async def run_one(handler: Handler, requests: int, concurrency: int) -> tuple[float, float]:
     for _ in range(min(50, requests)):
         await handler()
+    # The contenders share this process: move what exists so far (every contender's
+    # long-lived objects: pools, caches, identity maps) out of the collector's reach, so
+    # one ORM's heap does not slow the garbage collections of the next one's requests.
+    gc.collect()
+    gc.freeze()
     done = 0
     cpu0, wall0 = time.process_time(), time.perf_counter()
     while done < requests:
@@ -405,7 +415,55 @@ async def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the request counts")
     ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds (medians)")
     ap.add_argument("--only", default="", help="comma-separated contender names")
+    ap.add_argument(
+        "--pin",
+        action="store_true",
+        help="run this process on CPU 0 and the database server on the other CPUs "
+        "(needs the right to set their affinity; restored at exit)",
+    )
     args = ap.parse_args()
+    restore = pin_cpus(args.backend) if args.pin else (lambda: None)
+    try:
+        await run(args)
+    finally:
+        restore()
+
+
+SERVERS = {"postgres": "postgres", "mysql": "mariadbd", "sqlite": None}
+
+
+def pin_cpus(backend: str) -> Callable[[], None]:
+    """This process on CPU 0, the database server's processes on the others: the two
+    stop taking turns on one core, which is most of this machine's run-to-run noise."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        print("# --pin: one CPU only, nothing pinned", file=sys.stderr)
+        return lambda: None
+    saved: dict[int, set[int]] = {0: set(cpus)}
+    name = SERVERS[backend]
+    pids = [int(p) for p in os.popen(f"pgrep -x {name}").read().split()] if name else []
+    for pid in pids:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                saved[int(task)] = os.sched_getaffinity(int(task))
+                os.sched_setaffinity(int(task), set(cpus[1:]))
+            except OSError:  # gone, or not ours to move
+                saved.pop(int(task), None)
+    os.sched_setaffinity(0, {cpus[0]})
+    print(f"# --pin: this process on CPU {cpus[0]}, {len(saved) - 1} server threads on {cpus[1:]}",
+          file=sys.stderr)  # fmt: skip
+
+    def restore() -> None:
+        for pid, mask in saved.items():
+            try:
+                os.sched_setaffinity(pid, mask)
+            except OSError:
+                pass
+
+    return restore
+
+
+async def run(args: argparse.Namespace) -> None:
     from urllib.parse import urlsplit, urlunsplit
 
     tmpdir = None
