@@ -178,11 +178,13 @@ def _attach(
         chunk = values[lay.start : lay.end]
         pk_index = lay.model._meta.fields.index(lay.model._meta.pk)
         if chunk[pk_index] is None:
-            parent.__dict__[_REL + lay.field.name] = None
+            parent.__dict__[_REL + lay.name] = None
             continue
         attnames, convs = model_loader(lay.model, dialect)
         child = _make(lay.model, chunk, attnames, convs)
-        parent.__dict__[_REL + lay.field.name] = child
+        parent.__dict__[_REL + lay.name] = child
+        if lay.back is not None:  # profile.author is the parent itself
+            child.__dict__[_REL + lay.back] = parent
         if lay.children:
             _attach(child, values, lay.children, dialect)
 

@@ -189,7 +189,8 @@ class QuerySet(Generic[M]):
         return qs
 
     def select_related(self, *names: str) -> QuerySet[M]:
-        """Load forward FK / one-to-one relations in the same query (joins; nested with __)."""
+        """Load forward FK / one-to-one relations and reverse one-to-ones in the same
+        query (joins; nested with __)."""
         qs = self._clone()
         qs._related.extend(n for n in names if n not in qs._related)
         return qs

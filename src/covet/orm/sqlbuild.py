@@ -43,15 +43,23 @@ class _Join:
 
 
 class RelatedLayout:
-    """Where a select_related model's columns sit in a row: ``row[start:end]``."""
+    """Where a select_related model's columns sit in a row: ``row[start:end]``.
 
-    __slots__ = ("children", "end", "field", "model", "start")
+    ``name`` is the attribute the loaded object is cached under on its parent (the
+    forward field, or the reverse one-to-one accessor); ``back`` is, for a reverse
+    one-to-one, the child's forward field that points back at the parent.
+    """
 
-    def __init__(self, field: ModelField, model: type[Model], start: int, end: int) -> None:
-        self.field = field
+    __slots__ = ("back", "children", "end", "model", "name", "start")
+
+    def __init__(
+        self, name: str, model: type[Model], start: int, end: int, back: str | None = None
+    ) -> None:
+        self.name = name
         self.model = model
         self.start = start
         self.end = end
+        self.back = back
         self.children: list[RelatedLayout] = []
 
 
@@ -398,16 +406,21 @@ class QueryBuilder:
             parent: RelatedLayout | None = None
             for part in parts:
                 field = model._meta.by_name.get(part)
-                if field is None or field.relation is None or field.is_m2m:
+                rel = model._meta.get_reverse(part) if field is None else None
+                back = None
+                if rel is not None and not rel.multiple:  # reverse one-to-one
+                    back = rel.field.name
+                elif field is None or field.relation is None or field.is_m2m:
                     raise FieldError(
-                        f"select_related: {part!r} is not a foreign key or one-to-one field of {model.__name__}"
+                        f"select_related: {part!r} is not a foreign key or one-to-one field "
+                        f"(or reverse one-to-one) of {model.__name__}"
                     )
                 path = (*path, part)
                 table, model, _ = self.join_relation(table, model, part, path)
                 layout = layouts.get(path)
                 if layout is None:
                     start, end = self.add_model_columns(table, model)
-                    layout = layouts[path] = RelatedLayout(field, model, start, end)
+                    layout = layouts[path] = RelatedLayout(part, model, start, end, back)
                     (parent.children if parent is not None else roots).append(layout)
                 parent = layout
         return roots

@@ -109,6 +109,21 @@ async def test_select_related_nested_and_prefetch(db: Database) -> None:
     ]
     profs = await Profile.objects.select_related("author")
     assert profs[0].author.name == "Ann"
+    # the reverse of a one-to-one joins too, in the same single query
+    with db.capture_queries() as queries:
+        people = await Author.objects.select_related("profile").order_by("name")
+        arts3 = await Article.objects.select_related("author__profile").order_by("title")
+    assert len(queries) == 2
+    assert [(a.name, a.profile.bio if a.profile else None) for a in people] == [
+        ("Ann", "ann's"),
+        ("Bob", None),
+    ]
+    assert people[0].profile.author is people[0]  # the back reference is the parent
+    assert [a.author.profile.bio if a.author.profile else None for a in arts3] == [
+        "ann's",
+        "ann's",
+        None,
+    ]
     authors = await Author.objects.prefetch_related(
         "articles", "articles__labels", "profile"
     ).order_by("name")
