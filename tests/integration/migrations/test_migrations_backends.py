@@ -7,7 +7,6 @@ import datetime as dt
 import decimal
 import enum
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +17,8 @@ from covet.db.dialects import ForeignKeySpec
 from covet.db.exceptions import ForeignKeyViolation
 from covet.orm import Field, ForeignKey, ManyToMany, Model, OneToOne
 from covet.orm.migrations import MigrationError, Migrator, ProjectState
-from support.backends import SQL_BACKENDS, sql_backend_url
 
 pytestmark = pytest.mark.integration
-
-@pytest.fixture(params=SQL_BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return sql_backend_url(request, tmp_path / "mig.db")
-
-
-@pytest.fixture
-async def db(backend: str) -> AsyncIterator[Database]:
-    database = Database(backend, alias=f"mig-{uuid.uuid4().hex[:6]}")
-    await database.connect()
-    try:
-        yield database
-    finally:
-        await database.disconnect()
-        database.unregister()
-
 
 class Shade(enum.Enum):
     LIGHT = "light"

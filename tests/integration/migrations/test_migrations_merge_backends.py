@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,25 +22,8 @@ from covet.orm.migrations import (
     Operation,
 )
 from covet.orm.migrations.writer import render_migration
-from support.backends import SQL_BACKENDS, sql_backend_url
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return sql_backend_url(request, tmp_path / "merge.db")
-
-
-@pytest.fixture
-async def db(backend: str) -> AsyncIterator[Database]:
-    database = Database(backend, alias=f"merge-{uuid.uuid4().hex[:6]}")
-    await database.connect()
-    try:
-        yield database
-    finally:
-        await database.disconnect()
-        database.unregister()
 
 
 def models(s: str, *, phone: bool = False, wide: bool = False, email: bool = False) -> list[type]:
