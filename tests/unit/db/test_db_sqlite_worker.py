@@ -4,6 +4,7 @@ file, shutdown, and waiting for the write lock on the event loop."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from covet.db import Database, InterfaceError
-from covet.db.drivers.sqlite import connect_sqlite
+from covet.db.drivers.sqlite import SQLiteConnection, connect_sqlite
 from covet.db.drivers.sqlite_workers import Worker as _Worker
 
 
@@ -328,3 +329,40 @@ async def test_threads_option_from_the_url(tmp_path: Path) -> None:
             assert len(workers) == 2
     finally:
         db.unregister()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_starts_its_own_worker_threads(tmp_path: Path) -> None:
+    """Worker threads do not survive fork: a child (``covet run --workers N``) opening
+    connections to a file its parent uses must not queue work on the parent's threads."""
+    path = str(tmp_path / "fork.db")
+
+    async def parent_side() -> SQLiteConnection:
+        conn = await connect_sqlite(path)
+        await conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)", None)
+        return conn
+
+    loop = asyncio.new_event_loop()
+    try:
+        parent_conn = loop.run_until_complete(parent_side())
+        pid = os.fork()
+        if pid == 0:  # the child: a fresh loop, a fresh connection, a query
+            code = 1
+            try:
+
+                async def child_side() -> None:
+                    conn = await asyncio.wait_for(connect_sqlite(path), 5)
+                    await asyncio.wait_for(conn.execute("INSERT INTO t VALUES (1)", None), 5)
+                    await conn.close()
+
+                asyncio.run(child_side())
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        rows = loop.run_until_complete(parent_conn.fetch_rows("SELECT id FROM t", None))
+        assert [r[0] for r in rows] == [1]
+        loop.run_until_complete(parent_conn.close())
+    finally:
+        loop.close()

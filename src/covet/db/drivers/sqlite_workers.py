@@ -229,6 +229,18 @@ _registry: dict[tuple[str, int], FileWorkers] = {}
 _registry_lock = threading.Lock()
 
 
+def _forget_inherited_workers() -> None:
+    """In a forked child: the parent's worker threads did not come along, so new
+    connections must start threads of their own (not queue jobs nobody will run)."""
+    global _registry_lock
+    _registry.clear()
+    _registry_lock = threading.Lock()  # it may have been held by another parent thread
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_workers)
+
+
 def assign_worker(database: str, threads: int) -> tuple[FileWorkers, Worker]:
     """The workers of ``database`` (a path, ``:memory:`` or a ``file:`` URI; made on
     first use, files told apart by their real path) and the one a new connection gets;
