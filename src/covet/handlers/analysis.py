@@ -74,9 +74,12 @@ class Dependant:
 
     @property
     def cache_key(self) -> tuple[Any, ...] | None:
+        """One result per dependency callable and request. Scopes only add OpenAPI
+        requirements (nothing reads them at run time), so ``Security(dep, scopes=...)``
+        and ``Depends(dep)`` share one call of ``dep``."""
         if not self.use_cache:
             return None
-        return (self.call, tuple(self.security_scopes or ()))
+        return (self.call,)
 
 
 def callable_name(call: Any) -> str:

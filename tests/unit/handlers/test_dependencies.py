@@ -11,7 +11,7 @@ from handlers_support import FakeApp, call, route, run
 
 from covet.background import BackgroundTasks
 from covet.exceptions import HTTPException, ImproperlyConfigured
-from covet.handlers import Container, Depends, Header, Query, compile_route
+from covet.handlers import Container, Depends, Header, Query, Security, compile_route
 from covet.http.request import Request
 
 
@@ -79,6 +79,25 @@ async def test_per_request_cache_and_opt_out() -> None:
         return {"x": x, "y": y, "z": z}
 
     assert (await run(f)).json() == {"x": 1, "y": 1, "z": 2}
+
+
+async def test_security_scopes_do_not_split_the_per_request_cache() -> None:
+    """Scopes only document requirements: Security(dep, scopes=...) and Depends(dep) in
+    one request share one call of dep (and of its sub-dependencies)."""
+    calls: list[str] = []
+
+    async def current_user() -> str:
+        calls.append("user")
+        return "ann"
+
+    async def guard(u: str = Security(current_user, scopes=["posts:write"])) -> str:
+        return u
+
+    async def f(u: str = Depends(current_user), g: str = Depends(guard)) -> dict[str, str]:
+        return {"u": u, "g": g}
+
+    assert (await run(f)).json() == {"u": "ann", "g": "ann"}
+    assert calls == ["user"]
 
 
 async def test_sync_dependency_runs_in_threadpool() -> None:
