@@ -79,9 +79,14 @@ def error_content(registry: SchemaRegistry) -> dict[str, Any]:
 
 
 def error_responses(
-    has_inputs: bool, has_body: bool, needs_auth: bool, registry: SchemaRegistry
+    has_inputs: bool,
+    has_body: bool,
+    needs_auth: bool,
+    registry: SchemaRegistry,
+    needs_scopes: bool = False,
 ) -> dict[str, Any]:
-    """The 400/401/422 responses an operation can answer, by status code."""
+    """The 400/401/403/422 responses an operation can answer, by status code (403 when
+    its security requirements name scopes or permissions, which a caller may lack)."""
     out: dict[str, Any] = {}
     if has_body:
         install_error_components(registry, (ERROR,))
@@ -98,6 +103,9 @@ def error_responses(
             },
             "content": _json(ERROR),
         }
+    if needs_scopes:
+        install_error_components(registry, (ERROR,))
+        out["403"] = {"description": "Missing a required scope or permission", "content": _json(ERROR)}
     if has_inputs:
         install_error_components(registry, (DETAIL, VALIDATION))
         out["422"] = {"description": "Validation error", "content": _json(VALIDATION)}

@@ -163,7 +163,10 @@ def _responses(
         success["content"] = content
     responses: dict[str, Any] = {str(status): success}
     needs_auth = bool(security) and {} not in security
-    responses.update(error_responses(has_inputs, body is not None, needs_auth, registry))
+    needs_scopes = needs_auth and any(scopes for req in security for scopes in req.values())
+    responses.update(
+        error_responses(has_inputs, body is not None, needs_auth, registry, needs_scopes)
+    )
     limits = rate_limits_of(route.endpoint, getattr(spec, "endpoint", None))
     if limits:
         responses["429"] = rate_limit_response(limits, registry)

@@ -316,12 +316,15 @@ def test_openapi_lists_permissions_and_roles_under_the_scheme() -> None:
     assert doc["paths"]["/admin"]["get"]["security"] == [{"HTTPBearer": ["admin"]}]
     assert doc["components"]["securitySchemes"] == {"HTTPBearer": {"type": "http", "scheme": "bearer"}}
     assert "401" in doc["paths"]["/admin"]["get"]["responses"]
+    forbidden = doc["paths"]["/admin"]["get"]["responses"]["403"]  # a role can be missing
+    assert forbidden["description"] == "Missing a required scope or permission"
 
 
 def test_openapi_without_a_scheme_shows_only_what_the_user_dependency_uses() -> None:
     app = make_app(RBAC(blog_policy(), user=current_user))
     doc = app.openapi()
     assert doc["paths"]["/admin"]["get"]["security"] == [{"HTTPBearer": []}]
+    assert "403" not in doc["paths"]["/admin"]["get"]["responses"]  # no scopes listed
 
 
 def test_openapi_optional_scheme_stays_optional() -> None:
