@@ -66,6 +66,25 @@ def cases() -> list[Case]:
     async def passthrough(request: Any, call_next: Any) -> Any:
         return await call_next(request)
 
+    from covet import Covet
+    from covet.monitoring import PrometheusMetrics, PrometheusMiddleware
+    from covet.monitoring.health import HealthChecks, LifespanPhaseMiddleware
+    from covet.routing import Route
+
+    route = Route("/users/{user_id:int}", endpoint)
+
+    async def routed(scope: Any, receive: Any, send: Any) -> None:
+        """``endpoint`` behind the router: ``scope["route"]`` set as the app's dispatch does."""
+        scope["route"] = route
+        await endpoint(scope, receive, send)
+
+    def prometheus(app: Any) -> Any:
+        metrics = PrometheusMetrics(Covet(), path=None, databases=False, process_metrics=False)
+        return PrometheusMiddleware(app, metrics=metrics)
+
+    def lifespan_phase(app: Any) -> Any:
+        return LifespanPhaseMiddleware(app, health=HealthChecks(Covet(), databases=False))
+
     def cors(app: Any) -> Any:
         return CORSMiddleware(app, allow_origins=[ORIGIN.decode()], allow_credentials=True)
 
@@ -109,6 +128,8 @@ def cases() -> list[Case]:
         ("RateLimit (memory, headers)", lambda a: RateLimitMiddleware(a, limit="1000000000/minute"), [], {}),
         ("RateLimit (memory, no headers)", lambda a: RateLimitMiddleware(a, limit="1000000000/minute", headers=False), [], {}),
         ("RateLimit (limit=None)", lambda a: RateLimitMiddleware(a, limit=None), [], {}),
+        ("Prometheus (route template, counter + histogram + gauge)", prometheus, [], {"endpoint": routed}),
+        ("HealthChecks lifespan watcher (pass-through)", lifespan_phase, [], {}),
     ]
 
 

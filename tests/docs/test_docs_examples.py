@@ -63,6 +63,8 @@ PAGES = (
     "sessions.md",
     "openapi.md",
     "handlers.md",
+    "monitoring.md",
+    "auth.md",
 )
 
 SERVICES = {

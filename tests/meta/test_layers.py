@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "covet.responses": 3,
     "covet.middleware": 4, "covet.sessions": 4, "covet.csrf": 4, "covet.ratelimit": 4,
     "covet.cache": 4, "covet.staticfiles": 4, "covet.templates": 4, "covet.orm": 4,
-    "covet.app": 5, "covet": 5,
+    "covet.app": 5, "covet": 5, "covet.monitoring": 5,
     "covet.testing": 6, "covet.cli": 6,
 }
 # packages in one layer that must stay independent of each other
@@ -139,6 +139,7 @@ def test_no_optional_extra_at_module_level(path: Path) -> None:
 def test_importing_covet_loads_no_extra() -> None:
     code = (
         "import sys, covet, covet.app, covet.testing, covet.responses, covet.middleware, covet.routing\n"
+        "import covet.monitoring.health, covet.monitoring.metrics\n"
         "from covet import Covet\n"
         f"extras = {sorted(EXTRAS)!r}\n"
         "loaded = sorted(m for m in extras if m in sys.modules)\n"

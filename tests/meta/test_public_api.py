@@ -49,7 +49,7 @@ def test_design_md_imports_work() -> None:
     "name",
     [
         "covet.auth", "covet.cache", "covet.db", "covet.db.sql", "covet.handlers", "covet.http",
-        "covet.openapi", "covet.orm", "covet.orm.migrations", "covet.ratelimit",
+        "covet.monitoring", "covet.openapi", "covet.orm", "covet.orm.migrations", "covet.ratelimit",
         "covet.security", "covet.sessions", "covet.staticfiles", "covet.templates",
         "covet.websockets",
     ],
