@@ -12,8 +12,9 @@ for the parts it touches.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from covet._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -74,15 +75,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
     from covet.websockets import WebSocketDisconnect as WebSocketDisconnect
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'covet' has no attribute {name!r}")
-    imported = importlib.import_module(module)
-    value = imported if name == "status" else getattr(imported, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*__all__, "__version__"])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, also=("__version__",))

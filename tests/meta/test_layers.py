@@ -17,6 +17,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "covet"
 
 LAYERS: dict[str, int] = {
     "covet._types": 0, "covet._typing": 0, "covet._redis": 0, "covet._sentinel": 0,
+    "covet._lazy": 0,
     "covet.exceptions": 0, "covet.status": 0, "covet._json": 0,
     "covet.concurrency": 0, "covet.background": 0,
     "covet.http": 1, "covet.routing": 1, "covet.websockets": 1,

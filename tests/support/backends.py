@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,3 +22,12 @@ def sql_backend_url(request: pytest.FixtureRequest, sqlite_file: Path) -> str:
     if request.param == "postgresql":
         return str(request.getfixturevalue("postgres_url"))
     return str(request.getfixturevalue("mysql_url"))
+
+
+async def table_exists(db: Any, table: str) -> bool:
+    """Whether ``table`` exists on ``db`` (a query on it works), on any backend."""
+    try:
+        await db.fetch_all(f"SELECT 1 FROM {db.dialect.quote(table)} WHERE 1 = 0")
+    except Exception:
+        return False
+    return True

@@ -5,8 +5,9 @@ Names are imported on first use, so ``import covet.middleware`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from covet._lazy import lazy_exports
 
 _EXPORTS = {
     "AccessLogMiddleware": "covet.middleware.requestid",
@@ -48,14 +49,4 @@ if TYPE_CHECKING:  # the real classes for type checkers ("X as X": explicit re-e
     from covet.sessions import SessionMiddleware as SessionMiddleware
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'covet.middleware' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

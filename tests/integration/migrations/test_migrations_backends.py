@@ -17,6 +17,7 @@ from covet.db.dialects import ForeignKeySpec
 from covet.db.exceptions import ForeignKeyViolation
 from covet.orm import Field, ForeignKey, ManyToMany, Model, OneToOne
 from covet.orm.migrations import MigrationError, Migrator, ProjectState
+from support.backends import table_exists
 
 pytestmark = pytest.mark.integration
 
@@ -138,14 +139,6 @@ async def _columns(db: Database, table: str) -> list[str]:
     return [r[0] for r in await db.fetch_all(sql, [table])]
 
 
-async def _exists(db: Database, table: str) -> bool:
-    try:
-        await db.fetch_all(f"SELECT 1 FROM {db.dialect.quote(table)} WHERE 1 = 0")
-    except Exception:
-        return False
-    return True
-
-
 async def test_forward_and_back(db: Database, tmp_path: Path) -> None:
     s = uuid.uuid4().hex[:6]
     q, p = db.dialect.quote, db.dialect.placeholder
@@ -181,7 +174,7 @@ async def test_forward_and_back(db: Database, tmp_path: Path) -> None:
     await db.execute(f"UPDATE {q('mg_novel_' + s)} SET title = {p(1)}", [long_title])
     assert await db.fetch_val(f"SELECT title FROM {q('mg_novel_' + s)}") == long_title
     await db.execute(f"UPDATE {q('mg_novel_' + s)} SET title = {p(1)}", ["Dune"])
-    assert await _exists(db, f"mg_review_{s}")
+    assert await table_exists(db, f"mg_review_{s}")
 
     # a data migration written by hand
     third = tmp_path / "migrations" / "0003_data.py"
@@ -220,14 +213,14 @@ operations = [
     assert await _columns(db, f"mg_writer_{s}") == ["id", "name"]
     assert await db.fetch_val(f"SELECT name FROM {q('mg_writer_' + s)}") == "Ann"
     assert await db.fetch_val(f"SELECT pages FROM {q('mg_novel_' + s)}") == 412
-    assert not await _exists(db, f"mg_review_{s}")
+    assert not await table_exists(db, f"mg_review_{s}")
     assert [x.applied for x in await migrator.status()] == [True, False, False]
 
     # forward again, then all the way down
     assert await migrator.migrate() == [second.stem, "0003_data"]
     assert await migrator.downgrade("zero") == ["0003_data", second.stem, "0001_initial"]
     for name in ("mg_tag_", "mg_writer_", "mg_novel_", "mg_review_"):
-        assert not await _exists(db, name + s)
+        assert not await table_exists(db, name + s)
 
 
 async def test_changed_file_is_detected(db: Database, tmp_path: Path) -> None:
@@ -267,7 +260,7 @@ operations = [
     assert "THIS IS NOT SQL" in str(info.value)
     assert [x.applied for x in await migrator.status()] == [False]
     if db.dialect.supports_transactional_ddl:
-        assert not await _exists(db, f"mg_fail_{s}")  # rolled back whole
+        assert not await table_exists(db, f"mg_fail_{s}")  # rolled back whole
     else:
         await db.execute(f"DROP TABLE {table}")  # MySQL: DDL committed, cleanup by hand
 

@@ -22,6 +22,7 @@ from covet.orm.migrations import (
     Operation,
 )
 from covet.orm.migrations.writer import render_migration
+from support.backends import table_exists
 
 pytestmark = pytest.mark.integration
 
@@ -63,14 +64,6 @@ async def _columns(db: Database, table: str) -> set[str]:
             "AND table_name = %s"
         )
     return {r[0] for r in await db.fetch_all(sql, [table])}
-
-
-async def _exists(db: Database, table: str) -> bool:
-    try:
-        await db.fetch_all(f"SELECT 1 FROM {db.dialect.quote(table)} WHERE 1 = 0")
-    except Exception:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("first", ["phone", "wide"])
@@ -118,7 +111,7 @@ async def test_branch_applied_then_other_branch_and_merge(
         assert migrator.sql(merge.stem) == []
         assert await migrator.migrate() == [theirs.stem, merge.stem]
         assert await _columns(db, person) == {"id", "name", "phone"}
-        assert await _exists(db, tag)
+        assert await table_exists(db, tag)
         row = await db.fetch_one(f"SELECT name, phone FROM {q(person)}")
         assert row is not None and row[0] == "Ann"  # SQLite's table rebuild kept the data
         assert row[1] == ("555" if first == "phone" else None)
@@ -143,7 +136,7 @@ async def test_branch_applied_then_other_branch_and_merge(
         # downgrading to a branch's migration reverts what depends on it, not the other branch
         assert await migrator.downgrade("0002_phone") == ["0004_email", merge.stem]
         assert await _columns(db, person) == {"id", "name", "phone"}
-        assert await _exists(db, tag)
+        assert await table_exists(db, tag)
         assert [x.applied for x in await migrator.status()] == [True, True, True, False, False]
         assert await migrator.migrate("0004") == [merge.stem, "0004_email"]
 
@@ -155,7 +148,7 @@ async def test_branch_applied_then_other_branch_and_merge(
             "0002_longer_name_and_tags",
             "0001_initial",
         ]
-        assert not await _exists(db, person) and not await _exists(db, tag)
+        assert not await table_exists(db, person) and not await table_exists(db, tag)
         assert await migrator.migrate("0002_longer_name_and_tags") == [
             "0001_initial",
             "0002_longer_name_and_tags",
