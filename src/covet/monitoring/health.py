@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from covet import _json
 from covet._redis import redis_client
 from covet._types import ASGIApp, Receive, Scope, Send
+from covet.db.url import scrub
 from covet.exceptions import ImproperlyConfigured
 from covet.http.response import Response
 from covet.monitoring._lifespan import watch_lifespan
@@ -53,7 +54,6 @@ _PHASES = {
 }
 _NO_STORE = {"Cache-Control": "no-store"}
 _LIVE_BODY = b'{"status":"pass"}'
-_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)[^@\s]*@")
 _KEY_VALUE_SECRET = re.compile(r"((?:password|passwd|pwd|secret|token)\s*[=:]\s*)\S+", re.I)
 _MAX_ERROR = 200
 
@@ -323,10 +323,7 @@ def describe_error(exc: BaseException, secrets: Sequence[str] = (), *, with_mess
     if not with_message:
         return kind
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "***")
-    message = _KEY_VALUE_SECRET.sub(r"\1***", _USERINFO.sub(r"\1***@", message))
+    message = _KEY_VALUE_SECRET.sub(r"\1***", scrub(message, tuple(secrets)))
     text = f"{kind}: {message}" if message else kind
     return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 3] + "..."
 
