@@ -320,6 +320,8 @@ class QueryBuilder:
             field = (
                 meta.pk if name == "pk" else (meta.by_name.get(name) or meta.by_attname.get(name))
             )
+            if field is not None and field.kind == "json" and not isinstance(value, Expression):
+                continue  # a key path inside the model's own JSON column
             if len(parts) != 1 or field is None or field.is_m2m or isinstance(value, Expression):
                 return False
         return True
